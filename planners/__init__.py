@@ -1,0 +1,89 @@
+"""Robot models and planning algorithms: graph search, grid maps, MovingAI benchmarks.
+
+Depends on numpy, networkx and scipy only, so other projects can import it without
+pulling in torch, gymnasium or pygame.
+
+Examples
+--------
+>>> import planners
+>>> grid = planners.GridMap.from_ascii('''
+... ..#
+... ...
+... ''')
+>>> grid.plan((0, 0), (1, 2)).path
+[(0, 0), (1, 1), (1, 2)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from planners import movingai
+from planners.graph import (
+    NoPath,
+    Weight,
+    astar_path,
+    astar_path_length,
+    bidirectional_dijkstra,
+    dijkstra_path,
+    dijkstra_path_length,
+)
+from planners.graph import distance_field as _graph_distance_field
+from planners.grid import MOVES_4, MOVES_8, GridMap, Plan
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MOVES_4",
+    "MOVES_8",
+    "GridMap",
+    "NoPath",
+    "Plan",
+    "astar_path",
+    "astar_path_length",
+    "bidirectional_dijkstra",
+    "dijkstra_path",
+    "dijkstra_path_length",
+    "distance_field",
+    "movingai",
+]
+
+
+def distance_field(
+    G_or_grid: Any, goals: Iterable[Any], *, weight: Weight = "weight", connectivity: int = 8
+) -> dict[Any, float] | npt.NDArray[np.float64]:
+    """Cost-to-go from every node (or cell) to the nearest goal.
+
+    Parameters
+    ----------
+    G_or_grid : networkx.Graph or GridMap
+        Where to measure.
+    goals : iterable
+        Goal nodes, or ``(row, col)`` cells for a grid (one cell alone is accepted).
+    weight : str or callable, default "weight"
+        Edge cost for a graph, as in :func:`astar_path`; ignored for a grid.
+    connectivity : {4, 8}, default 8
+        Moves on a grid; ignored for a graph.
+
+    Returns
+    -------
+    dict or numpy.ndarray
+        ``{node: cost}`` for a graph (unreachable nodes absent); a float array with
+        ``inf`` where unreachable for a grid.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> distance_field(nx.path_graph(3), [0])
+    {0: 0, 1: 1, 2: 2}
+    >>> distance_field(GridMap.from_ascii("..."), [(0, 2)])
+    array([[2., 1., 0.]])
+    """
+    if isinstance(G_or_grid, GridMap):
+        cells: Sequence[Any] = list(goals)
+        return G_or_grid.distance_field(cells, connectivity=connectivity)  # type: ignore[arg-type]
+    return _graph_distance_field(G_or_grid, goals, weight=weight)
