@@ -1,0 +1,62 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+import planners.grid
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Before any test imports pygame: rendering tests must never open a window, and CI
+# machines have no display.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+#: Backends `GridMap.plan` accepts on this install.
+PLAN_BACKENDS: tuple[str, ...] = planners.grid.BACKENDS
+
+PlanFunction = Callable[..., planners.grid.Plan]
+
+
+@pytest.fixture(scope="session")
+def movingai_dir() -> Path:
+    """The MovingAI benchmark folder (maps and scenarios); skips the test when absent.
+
+    The data is not part of the repository: it lies beside the checkout in
+    ``shared/data/movingai``, or wherever ``RLKIT_MOVINGAI_DIR`` points.
+    """
+    default = REPO_ROOT.parent / "shared" / "data" / "movingai"
+    folder = Path(os.environ.get("RLKIT_MOVINGAI_DIR", default))
+    if not folder.is_dir():
+        pytest.skip(
+            f"MovingAI data not found at {folder}; set RLKIT_MOVINGAI_DIR to the folder "
+            "holding the .map and .scen files"
+        )
+    return folder
+
+
+@pytest.fixture(params=PLAN_BACKENDS, scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each planning backend available on this install, in turn."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="session")
+def plan(backend: str) -> PlanFunction:
+    """``plan(grid, start, goal, connectivity=8)``: ``grid.plan`` with the current backend."""
+
+    def run(
+        grid: planners.grid.GridMap,
+        start: Sequence[int],
+        goal: Sequence[int],
+        *,
+        connectivity: int = 8,
+    ) -> planners.grid.Plan:
+        return grid.plan(start, goal, connectivity=connectivity, backend=backend)
+
+    return run
