@@ -1,4 +1,5 @@
-"""Robot models and planning algorithms: graph search, grid maps, MovingAI benchmarks.
+"""Robot models and planning algorithms: graph search, grid maps, MovingAI benchmarks,
+planar arms and their joint-space planning.
 
 Depends on numpy, networkx and scipy only, so other projects can import it without
 pulling in torch, gymnasium or pygame.
@@ -22,7 +23,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from planners import movingai
+from planners import cspace, movingai
+from planners.arm import Box, Circle, Obstacle, PlanarArm
+from planners.cspace import ArmPlan
 from planners.graph import (
     NoPath,
     Weight,
@@ -40,12 +43,18 @@ __version__ = "0.1.0"
 __all__ = [
     "MOVES_4",
     "MOVES_8",
+    "ArmPlan",
+    "Box",
+    "Circle",
     "GridMap",
     "NoPath",
+    "Obstacle",
     "Plan",
+    "PlanarArm",
     "astar_path",
     "astar_path_length",
     "bidirectional_dijkstra",
+    "cspace",
     "dijkstra_path",
     "dijkstra_path_length",
     "distance_field",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import planners.grid
 
@@ -15,6 +16,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Before any test imports pygame: rendering tests must never open a window, and CI
 # machines have no display.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+# CI explores the same examples on every run (a red build must be reproducible); a
+# developer's run keeps hypothesis's random exploration and its example database.
+# No deadline: timings on shared 2-core machines are noise.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 #: Backends `GridMap.plan` accepts on this install.
 PLAN_BACKENDS: tuple[str, ...] = planners.grid.BACKENDS
