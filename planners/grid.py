@@ -267,6 +267,16 @@ class GridMap:
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking container: no hashing
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Caches and search buffers are rebuilt on demand; a lock cannot be copied.
+        state = self.__dict__.copy()
+        state.update(_graphs={}, _astar_lock=None, _astar_work=None, _astar_mark=1)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._astar_lock = threading.Lock()
+
     def _terrain_array(self) -> npt.NDArray[np.float64]:
         return np.ones(self.shape) if self.terrain is None else self.terrain
 

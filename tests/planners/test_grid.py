@@ -444,3 +444,14 @@ def test_from_ascii_errors_name_line_and_column(text: str, message: str) -> None
 def test_from_ascii_empty_map(text: str) -> None:
     with pytest.raises(ValueError, match="ASCII map is empty"):
         GridMap.from_ascii(text)
+
+
+def test_gridmap_copies_and_pickles_after_planning() -> None:
+    import copy
+    import pickle
+
+    grid = GridMap.from_ascii("...\n.#.\n...")
+    first = grid.plan((0, 0), (2, 2))
+    for clone in (copy.deepcopy(grid), pickle.loads(pickle.dumps(grid))):
+        assert clone == grid
+        assert clone.plan((0, 0), (2, 2)) == first
