@@ -15,10 +15,10 @@ import itertools
 import math
 import operator
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - depends on the build machine
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["BACKENDS", "MOVES_4", "MOVES_8", "GridMap", "Plan"]
+__all__ = ["BACKENDS", "MOVES_4", "MOVES_8", "GridMap", "MoveTable", "Plan"]
 
 #: Search backends :meth:`GridMap.plan` can use here: ``"astar"`` (compiled A*, present
 #: when the C extension was built) and ``"dijkstra"`` (scipy's compiled Dijkstra).
@@ -55,6 +55,14 @@ MOVES_8: tuple[Cell, ...] = (*MOVES_4, (-1, -1), (-1, 1), (1, -1), (1, 1))
 SQRT2 = math.sqrt(2.0)
 _BLOCKED_CHARS = frozenset("#@OTW")
 _FREE_CHARS = frozenset(".SG")
+
+
+class MoveTable(NamedTuple):
+    """Moves from every cell (see :meth:`GridMap.move_table`); arrays ``(cells, k)``."""
+
+    legal: npt.NDArray[np.bool_]
+    next_cell: npt.NDArray[np.intp]
+    cost: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,7 @@ class GridMap:
         self._terrain_floor = (
             1.0 if self.terrain is None or not free.any() else float(self.terrain[free].min())
         )
-        self._graphs: dict[int, Any] = {}  # csgraphs and move bits, built on first use
+        self._cache: dict[tuple[str, int], Any] = {}  # move tables and graphs, built on use
         self._astar_lock = threading.Lock()
         self._astar_work: npt.NDArray[np.void] | None = None
         self._astar_mark = 1
@@ -270,7 +278,7 @@ class GridMap:
     def __getstate__(self) -> dict[str, Any]:
         # Caches and search buffers are rebuilt on demand; a lock cannot be copied.
         state = self.__dict__.copy()
-        state.update(_graphs={}, _astar_lock=None, _astar_work=None, _astar_mark=1)
+        state.update(_cache={}, _astar_lock=None, _astar_work=None, _astar_mark=1)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -381,60 +389,93 @@ class GridMap:
         return self._terrain_floor
 
     # ------------------------------------------------------------------ graph
-    def csgraph(self, connectivity: Connectivity = 8) -> csr_matrix:
-        """The move graph as a sparse matrix over flat cell indices ``row * cols + col``.
+    def move_table(self, connectivity: Connectivity = 8) -> MoveTable:
+        """Every move from every cell: legal or not, where it lands, what it costs.
 
-        Built once per connectivity with vectorised numpy and cached. Entry ``[i, j]``
-        is the cost of moving from cell ``i`` to cell ``j``; blocked cells have no edges.
+        The one table the planner, its graphs and the environments read moves from.
+        Built once per connectivity with vectorised numpy and cached (read-only arrays).
+
+        Parameters
+        ----------
+        connectivity : {4, 8}, default 8
+            Moves :data:`MOVES_4` or :data:`MOVES_8`, in that order (column ``k``).
+
+        Returns
+        -------
+        MoveTable
+            ``legal``, ``next_cell`` and ``cost``, each of shape ``(rows * cols, k)``
+            over flat cell indices ``row * cols + col``. An illegal move (off the map,
+            from or into a blocked cell, or cutting a corner) stays in place at cost 0.
+
+        Examples
+        --------
+        >>> table = GridMap.from_ascii("..\\n#.").move_table(4)
+        >>> table.next_cell[0].tolist(), table.cost[0].tolist()  # up, down, left, right
+        ([0, 0, 0, 1], [0.0, 0.0, 0.0, 1.0])
         """
         _check_connectivity(connectivity)
-        if connectivity not in self._graphs:
-            self._graphs[connectivity] = self._build_csgraph(connectivity)
-        return self._graphs[connectivity]
+        key = ("moves", connectivity)
+        if key not in self._cache:
+            self._cache[key] = self._build_move_table(connectivity)
+        table: MoveTable = self._cache[key]
+        return table
 
-    def _legal_moves(
-        self, connectivity: int
-    ) -> Iterator[tuple[int, slice, slice, slice, slice, npt.NDArray[np.bool_]]]:
-        """Per move ``k``: source slices, target slices and where the move is legal."""
-        rows, cols = self.shape
+    def _build_move_table(self, connectivity: int) -> MoveTable:
+        rows, cols = self._shape
         free = self.free
+        grid_legal = np.zeros((rows, cols, connectivity), dtype=bool)
         for k, (dr, dc) in enumerate(MOVES_8[:connectivity]):
             rs, rd = _src_dst(dr, rows)
             cs, cd = _src_dst(dc, cols)
             ok = free[rs, cs] & free[rd, cd]
             if dr and dc:  # no corner cutting: both cells passed between must be free
                 ok &= free[rd, cs] & free[rs, cd]
-            yield k, rs, cs, rd, cd, ok
+            grid_legal[rs, cs, k] = ok
+        legal = grid_legal.reshape(rows * cols, connectivity)
+        moves = np.array(MOVES_8[:connectivity])
+        offset = moves[:, 0] * cols + moves[:, 1]
+        here = np.arange(rows * cols)[:, None]
+        next_cell = np.where(legal, here + offset, here)
+        step = np.where(np.abs(moves).sum(axis=1) == 2, SQRT2, 1.0)
+        if self.terrain is None:
+            cost = np.where(legal, step, 0.0)
+        else:
+            t = self.terrain.ravel()
+            cost = np.where(legal, step * (t[here] + t[next_cell]) / 2, 0.0)
+        for array in (legal, next_cell, cost):
+            array.flags.writeable = False
+        return MoveTable(legal, next_cell, cost)
 
-    def _build_csgraph(self, connectivity: int) -> csr_matrix:
-        rows, cols = self.shape
-        index = np.arange(rows * cols).reshape(rows, cols)
-        terrain = self.terrain
-        sources, targets, costs = [], [], []
-        for k, rs, cs, rd, cd, ok in self._legal_moves(connectivity):
-            step = SQRT2 if k >= 4 else 1.0
-            src = index[rs, cs][ok]
-            sources.append(src)
-            targets.append(index[rd, cd][ok])
-            if terrain is None:
-                costs.append(np.full(src.size, step))
-            else:
-                costs.append(step * (terrain[rs, cs][ok] + terrain[rd, cd][ok]) / 2)
-        n = rows * cols
-        return csr_matrix(
-            (np.concatenate(costs), (np.concatenate(sources), np.concatenate(targets))),
-            shape=(n, n),
-        )
+    def csgraph(self, connectivity: Connectivity = 8) -> csr_matrix:
+        """The move graph as a sparse matrix over flat cell indices ``row * cols + col``.
+
+        Entry ``[i, j]`` is the cost of moving from cell ``i`` to cell ``j``; blocked
+        cells have no edges. Read off :meth:`move_table` and cached.
+        """
+        _check_connectivity(connectivity)
+        key = ("csgraph", connectivity)
+        if key not in self._cache:
+            table = self.move_table(connectivity)
+            # row-major nonzero keeps each cell's moves together: the CSR rows directly
+            src, k = np.nonzero(table.legal)
+            indptr = np.zeros(table.legal.shape[0] + 1, dtype=np.int64)
+            np.cumsum(table.legal.sum(axis=1), out=indptr[1:])
+            n = table.legal.shape[0]
+            self._cache[key] = csr_matrix(
+                (table.cost[src, k], table.next_cell[src, k], indptr), shape=(n, n)
+            )
+        graph: csr_matrix = self._cache[key]
+        return graph
 
     def _move_bits(self, connectivity: int) -> npt.NDArray[np.uint8]:
         """Per cell, bit ``k`` set when move ``k`` of :data:`MOVES_8` is legal from it."""
-        key = -connectivity  # shares the cache with the csgraphs, which use positive keys
-        if key not in self._graphs:
-            bits = np.zeros(self.shape, dtype=np.uint8)
-            for k, rs, cs, _, _, ok in self._legal_moves(connectivity):
-                bits[rs, cs] |= ok.astype(np.uint8) << k
-            self._graphs[key] = bits.ravel()
-        return self._graphs[key]
+        key = ("bits", connectivity)
+        if key not in self._cache:
+            legal = self.move_table(connectivity).legal  # type: ignore[arg-type]
+            weights = (1 << np.arange(connectivity)).astype(np.uint8)
+            self._cache[key] = (legal * weights).sum(axis=1, dtype=np.uint8)
+        bits: npt.NDArray[np.uint8] = self._cache[key]
+        return bits
 
     def to_networkx(self, connectivity: Connectivity = 8) -> nx.Graph:
         """The move graph as a :class:`networkx.Graph` with ``(row, col)`` nodes.

@@ -3,7 +3,7 @@
 :class:`EpisodeSampler` is shared by :class:`~envs.grid.env.GridNavEnv` and
 :class:`~envs.grid.vector.GridNavVectorEnv`, so that both draw the same episode from
 the same random generator. Every fact about moves and distances comes from the
-planner: legal moves and their costs from :meth:`planners.GridMap.csgraph` (the graph
+planner: legal moves and their costs from :meth:`planners.GridMap.move_table` (the moves
 :meth:`~planners.GridMap.plan` searches) and cost-to-go from
 :meth:`~planners.GridMap.distance_field`.
 """
@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from envs.grid.layouts import Layout
-from planners import MOVES_4, MOVES_8, GridMap
+from planners import GridMap
 
 __all__ = ["Episode", "EpisodeSampler", "move_table"]
 
@@ -81,25 +81,8 @@ def move_table(grid: GridMap, *, diagonal: bool = False) -> tuple[IntArray, Floa
     >>> nxt[0].tolist(), cost[0].tolist()  # from (0, 0): up, down, left, right
     ([0, 0, 0, 1], [0.0, 0.0, 0.0, 1.0])
     """
-    rows, cols = grid.shape
-    n_cells = rows * cols
-    moves = MOVES_8 if diagonal else MOVES_4
-    graph = grid.csgraph(8 if diagonal else 4)  # CSR: row i lists the moves out of cell i
-    src = np.repeat(np.arange(n_cells, dtype=np.intp), np.diff(graph.indptr))
-    dst = graph.indices.astype(np.intp)
-    code = (dst // cols - src // cols) * 3 + (dst % cols - src % cols) + 4  # (dr, dc) as 0..8
-    action_of_code = np.full(9, -1, dtype=np.intp)
-    for a, (dr, dc) in enumerate(moves):
-        action_of_code[dr * 3 + dc + 4] = a
-    action = action_of_code[code]
-    next_cell = np.empty((n_cells, len(moves)), dtype=np.intp)
-    next_cell[:] = np.arange(n_cells, dtype=np.intp)[:, None]
-    next_cell[src, action] = dst
-    cost = np.zeros((n_cells, len(moves)))
-    cost[src, action] = graph.data
-    next_cell.flags.writeable = False
-    cost.flags.writeable = False
-    return next_cell, cost
+    table = grid.move_table(8 if diagonal else 4)
+    return table.next_cell, table.cost
 
 
 class _LRU(Generic[K, V]):
