@@ -23,55 +23,32 @@ cost misses its optimum.
 
 from __future__ import annotations
 
-import argparse
-import ast
 import dataclasses
-import inspect
-import itertools
-import json
 import math
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
-import scipy
+from scripting import REPO, dataclass_parser, machine, progress, write_json_atomic
 
 import planners.grid
 from planners import GridMap
 from planners.movingai import Scenario, read_map, read_scen
 
-REPO = Path(__file__).resolve().parents[1]
 # The data is not in the repository: it lies beside the checkout (shared/data/movingai).
 DEFAULT_DATA = os.environ.get("RLKIT_MOVINGAI_DIR", str(REPO.parent / "shared/data/movingai"))
 # Maps small enough for a smoke test that still covers open, cluttered and game maps.
 QUICK_MAPS = ("empty-32-32", "random-32-32-20", "den312d")
 TOLERANCE = 1e-4  # the published optimal lengths carry 8 decimals
 SQRT2 = math.sqrt(2.0)
-
-T = TypeVar("T")
-try:
-    from tqdm import tqdm as _tqdm
-except ImportError:  # progress bars are a nicety, not a dependency
-    _tqdm = None
-
-
-def progress(items: Iterable[T], **kwargs: Any) -> Iterator[T]:
-    """``tqdm(items)`` on stderr when tqdm is installed, else ``items`` unchanged."""
-    if _tqdm is None:
-        return iter(items)
-    # disable=None: no bar when stderr is not a terminal (CI logs, subprocess tests)
-    return iter(_tqdm(items, file=sys.stderr, dynamic_ncols=True, disable=None, **kwargs))
 
 
 @dataclass
@@ -93,36 +70,8 @@ class Args:
     """smoke test: the smallest maps only, 5 networkx queries, one repeat"""
 
 
-def field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each field of a dataclass (Python keeps none at runtime)."""
-    docs = {}
-    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
-    for node, after in itertools.pairwise(body):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-        ):
-            docs[node.target.id] = " ".join(str(after.value.value).split())
-    return docs
-
-
 def parse_args(argv: list[str] | None = None) -> Args:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    docs = field_docs(Args)
-    for f in dataclasses.fields(Args):
-        flag = "--" + f.name.replace("_", "-")
-        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
-        if f.type == "bool":
-            parser.add_argument(flag, action="store_true", help=docs[f.name])
-        elif f.type == "list[str]":
-            parser.add_argument(flag, nargs="+", default=default, help=docs[f.name])
-        else:
-            kind = int if f.type == "int" else str
-            parser.add_argument(
-                flag, type=kind, default=default, help=f"{docs[f.name]} (default: {default})"
-            )
+    parser = dataclass_parser(Args, __doc__)
     args = Args(**vars(parser.parse_args(argv)))
     if args.quick:
         args.nx_sample, args.repeat = min(args.nx_sample, 5), 1
@@ -147,6 +96,9 @@ def find_maps(folder: Path) -> dict[str, tuple[Path, Path]]:
             map_path = folder / scenarios[0].map_name
             found[map_path.stem] = (map_path, scen)
     return found
+
+
+T = TypeVar("T")
 
 
 def fastest(run: Callable[[], T], repeat: int) -> tuple[float, list[float], T]:
@@ -212,57 +164,12 @@ def spread(n: int, k: int) -> list[int]:
     return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)}) if k > 1 else [0]
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def git_commit() -> str:
-    def git(*argv: str) -> str:
-        return subprocess.run(
-            ["git", "--no-optional-locks", *argv],  # read-only: never touches the index
-            cwd=REPO, capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip()  # fmt: skip
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
-
-
-def machine(args: Args) -> dict[str, Any]:
+def describe_machine(args: Args) -> dict[str, Any]:
     return {
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "networkx": nx.__version__,
-        "planners": planners.__version__,
+        **machine("scipy", "networkx", "rlkit"),
         "backend": args.backend,
         "backends_available": list(planners.grid.BACKENDS),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
     }
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def median_ms(seconds: list[float]) -> float:
@@ -404,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         names = sorted(available)
 
     results = [benchmark_map(name, *available[name], args) for name in progress(names, desc="maps")]
-    about = machine(args)
+    about = describe_machine(args)
     wall = time.perf_counter() - started
     mismatches = sum(r["mismatches"] for r in results)
     checked = sum(r["queries_checked"] for r in results)

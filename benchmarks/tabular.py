@@ -25,29 +25,20 @@ measurement, not a test).
 
 from __future__ import annotations
 
-import argparse
-import ast
 import dataclasses
-import inspect
-import itertools
-import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from scripting import REPO, dataclass_parser, machine, write_json_atomic
 
-import rlkit
 from rlkit.tabular import (
     ALGORITHMS,
     BatchedDoubleQLearning,
@@ -61,7 +52,6 @@ from rlkit.tabular import (
     value_iteration,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 BATCHED: dict[str, type[BatchedTabularLearner]] = {
     cls.single_class.algorithm: cls
     for cls in (BatchedQLearning, BatchedSARSA, BatchedExpectedSARSA, BatchedDoubleQLearning)
@@ -98,31 +88,8 @@ class Args:
     """smoke test: a few thousand steps, 8 copies, 1 seed, 30 episodes, one repeat"""
 
 
-def field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each field of a dataclass (Python keeps none at runtime)."""
-    docs = {}
-    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
-    for node, after in itertools.pairwise(body):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-        ):
-            docs[node.target.id] = " ".join(str(after.value.value).split())
-    return docs
-
-
 def parse_args(argv: list[str] | None = None) -> Args:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    docs = field_docs(Args)
-    for f in dataclasses.fields(Args):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type == "bool":
-            parser.add_argument(flag, action="store_true", help=docs[f.name])
-        else:
-            kind = int if f.type == "int" else str
-            parser.add_argument(flag, type=kind, default=f.default, help=docs[f.name])
+    parser = dataclass_parser(Args, __doc__)
     args = Args(**vars(parser.parse_args(argv)))
     if args.quick:
         args.steps, args.batched_steps, args.sync_steps = 2_000, 50, 5
@@ -321,56 +288,6 @@ def median_or_none(values: list[int | None]) -> str:
 # ---------------------------------------------------------------------- report
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def git_commit() -> str:
-    def git(*argv: str) -> str:
-        return subprocess.run(
-            ["git", "--no-optional-locks", *argv],  # read-only: never touches the index
-            cwd=REPO, capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip()  # fmt: skip
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "gymnasium": gym.__version__,
-        "rlkit": rlkit.__version__,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-    }
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def throughput_table(rows: list[dict[str, Any]], copies: int) -> str:
     lines = [
         f"| env | algorithm | plain updates/s | batched K={copies} updates/s "
@@ -414,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     throughput_tasks, deterministic_tasks, gridnav = tasks()
     throughput = throughput_rows(args, throughput_tasks)
     episodes = episodes_rows(args, deterministic_tasks)
-    about = machine()
+    about = machine("gymnasium", "rlkit")
     wall = time.perf_counter() - started
     ratios = [r["ratio"] for r in throughput if "ratio" in r]
     tables = {

@@ -1,0 +1,141 @@
+"""What every benchmark script shares: arguments from a dataclass, progress bars, a
+description of the machine, and JSON written atomically.
+
+The scripts stay readable top to bottom (CleanRL's habit); only this plumbing, which
+would otherwise be copied into each, lives here. Scripts run as
+``python benchmarks/NAME.py``, which puts this folder on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import importlib.metadata
+import inspect
+import itertools
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+REPO = Path(__file__).resolve().parents[1]
+
+T = TypeVar("T")
+try:
+    from tqdm import tqdm as _tqdm
+except ImportError:  # progress bars are a nicety, not a dependency
+    _tqdm = None
+
+_KINDS: dict[str, type] = {"int": int, "float": float, "str": str}
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstring under each field of a dataclass (Python keeps none at runtime)."""
+    docs = {}
+    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+        ):
+            docs[node.target.id] = " ".join(str(after.value.value).split())
+    return docs
+
+
+def dataclass_parser(cls: type, doc: str | None) -> argparse.ArgumentParser:
+    """An argument parser with a ``--flag`` per field of dataclass ``cls``.
+
+    Field docstrings become the help; ``bool`` fields are switches, ``list[X]`` fields
+    take one or more values; the description is the first paragraph of ``doc``.
+    """
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    docs = field_docs(cls)
+    for f in dataclasses.fields(cls):
+        flag, kind = "--" + f.name.replace("_", "-"), str(f.type)
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+        if kind == "bool":
+            parser.add_argument(flag, action="store_true", help=docs[f.name])
+        elif kind.startswith("list["):
+            shown = " ".join(map(str, default))
+            parser.add_argument(flag, nargs="+", type=_KINDS[kind[5:-1]], default=default,
+                                help=f"{docs[f.name]} (default: {shown})")  # fmt: skip
+        else:
+            parser.add_argument(flag, type=_KINDS[kind], default=default,
+                                help=f"{docs[f.name]} (default: {default})")  # fmt: skip
+    return parser
+
+
+def progress(items: Iterable[T], **kwargs: Any) -> Iterator[T]:
+    """``tqdm(items)`` on stderr when tqdm is installed, else ``items`` unchanged."""
+    if _tqdm is None:
+        return iter(items)
+    # disable=None: no bar when stderr is not a terminal (CI logs, subprocess tests)
+    return iter(_tqdm(items, file=sys.stderr, dynamic_ncols=True, disable=None, **kwargs))
+
+
+def version(package: str) -> str | None:
+    """Installed version of ``package``, or None."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def git_commit() -> str:
+    """Short commit of the checkout, ``-dirty`` when tracked files differ from it."""
+
+    def git(*argv: str) -> str:
+        return subprocess.run(
+            ["git", "--no-optional-locks", *argv],  # read-only: never touches the index
+            cwd=REPO, capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def machine(*packages: str) -> dict[str, Any]:
+    """Where and with what a benchmark ran: platform, CPU, load, versions, commit, date."""
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        **{name: version(name) for name in ("numpy", *packages)},
+        "git_commit": git_commit(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
