@@ -9,8 +9,14 @@ GridNav (:mod:`envs.grid`): reach a goal cell on a grid map.
   ``.map`` path; default :data:`envs.grid.FOUR_ROOMS`) with fixed or random
   ``start=``/``goal=``.
 
+ArmReach (:mod:`envs.arm`): move a planar arm's end effector to a goal point.
+
+- ``rlkit/ArmReach-v0``: a 2-link arm in free space.
+- ``rlkit/ArmReachObstacles-v0``: random obstacles every reset, always solvable.
+
 Every id has a vector entry point, so ``gym.make_vec(id, num_envs=N,
-vectorization_mode="vector_entry_point")`` gives a :class:`envs.grid.GridNavVectorEnv`.
+vectorization_mode="vector_entry_point")`` gives a :class:`envs.grid.GridNavVectorEnv`
+(or :class:`envs.arm.ArmReachVectorEnv`).
 This package needs gymnasium (and pygame only for ``render_mode="human"``); it never
 imports torch.
 
@@ -28,9 +34,17 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
+from envs.arm import ARMREACH_IDS, ArmReachEnv, ArmReachVectorEnv, register_arm_envs
 from envs.grid import FOUR_ROOMS, GridNavEnv, GridNavVectorEnv
 
-__all__ = ["GRIDNAV_IDS", "GridNavEnv", "GridNavVectorEnv"]
+__all__ = [
+    "ARMREACH_IDS",
+    "GRIDNAV_IDS",
+    "ArmReachEnv",
+    "ArmReachVectorEnv",
+    "GridNavEnv",
+    "GridNavVectorEnv",
+]
 
 #: Registered GridNav ids and the keyword arguments they fix.
 GRIDNAV_IDS: dict[str, dict[str, object]] = {
@@ -50,3 +64,5 @@ for _id, _kwargs in GRIDNAV_IDS.items():
             vector_entry_point="envs.grid.vector:GridNavVectorEnv",
             kwargs=_kwargs,
         )
+
+register_arm_envs()
