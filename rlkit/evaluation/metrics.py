@@ -154,7 +154,8 @@ def stratified_bootstrap_ci(
     n_resamples: int = 2000,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile confidence interval by stratified bootstrap (rliable's default).
+    """Percentile confidence interval by stratified bootstrap (rliable's default),
+    computed with :func:`scipy.stats.bootstrap`.
 
     Each resample draws, for every task separately, as many runs as there are with
     replacement (the tasks are strata), then applies ``statistic``; the interval is
@@ -201,23 +202,36 @@ def stratified_bootstrap_ci(
     for matrix in matrices:
         if matrix.ndim != 2:
             raise ValueError(f"scores must be runs x tasks (2-D), got shape {matrix.shape}")
-    rng = np.random.default_rng(seed)
+    if min(m.shape[0] for m in matrices) < 2:
+        # one run per task: every resample is the data itself
+        point = float(statistic(*matrices))
+        return _round_off(point), _round_off(point)
+    # Each task column is its own sample and scipy resamples the samples independently
+    # (paired=False): exactly the stratified bootstrap, with the tasks as strata.
+    columns = tuple(m[:, j] for m in matrices for j in range(m.shape[1]))
+    widths = [m.shape[1] for m in matrices]
+
+    def on_columns(*resampled: FloatArray, axis: int = -1) -> Any:
+        rebuilt, first = [], 0
+        for width in widths:  # back to (..., runs, tasks) matrices
+            rebuilt.append(np.stack(resampled[first : first + width], axis=-1))
+            first += width
+        return statistic(*rebuilt)
+
     batched = statistic in _BATCHED
     cells = sum(m.size for m in matrices)
-    chunk = max(1, min(n_resamples, 1_000_000 // cells)) if batched else 1
-    stats = np.empty(n_resamples)
-    for start in range(0, n_resamples, chunk):
-        size = min(chunk, n_resamples - start)
-        resampled = [
-            m[rng.integers(0, m.shape[0], size=(size, *m.shape)), np.arange(m.shape[1])]
-            for m in matrices
-        ]
-        if batched:
-            stats[start : start + size] = statistic(*resampled)
-        else:
-            stats[start] = statistic(*(r[0] for r in resampled))
-    tail = 100.0 * (1.0 - confidence) / 2.0
-    low, high = np.percentile(stats, [tail, 100.0 - tail])
+    result = scipy.stats.bootstrap(
+        columns,
+        on_columns,
+        n_resamples=n_resamples,
+        batch=max(1, min(n_resamples, 1_000_000 // cells)),
+        vectorized=batched,
+        paired=False,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    low, high = result.confidence_interval
     return _round_off(float(low)), _round_off(float(high))
 
 
