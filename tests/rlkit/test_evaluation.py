@@ -79,6 +79,17 @@ def test_planner_is_perfect_on_gridnav(gridnav_id: str) -> None:
     assert all(r.path_length == r.optimal_length for r in result.records)
 
 
+@pytest.mark.parametrize("env_id", ["rlkit/ArmReach-v0", "rlkit/ArmReachObstacles-v0"])
+def test_planner_is_perfect_on_armreach(env_id: str) -> None:
+    pytest.importorskip("envs", reason="ArmReach (envs package) is not installed")
+    result = evaluate("planner", env_id, episodes=3, seeds=3, progress_bar=False)
+    summary = result.summary()
+    assert summary["success"].mean == 1.0
+    # the arm follows a continuous path: its length matches the plan's up to float noise
+    assert summary["spl"].mean == pytest.approx(1.0, abs=1e-9)
+    assert all(r.spl == pytest.approx(1.0, abs=1e-9) for r in result.records)
+
+
 def test_random_agent_on_gridnav_has_spl_below_one(gridnav_id: str) -> None:
     result = evaluate("random", gridnav_id, episodes=8, seeds=5, progress_bar=False)
     spl = result.summary()["spl"]
