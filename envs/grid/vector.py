@@ -25,6 +25,7 @@ from envs.grid.observations import (
     draw_frame,
     frame_renderer,
 )
+from envs.vector import reset_mask, sub_env_seeds
 
 __all__ = ["GridNavVectorEnv"]
 
@@ -170,22 +171,8 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
         per sub-environment.
         """
         n = self.num_envs
-        if seed is None:
-            seeds: list[int | None] = [None] * n
-        elif isinstance(seed, int | np.integer):
-            seeds = [int(seed) + i for i in range(n)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != n:
-                raise ValueError(f"seed must give one seed per env ({n}), got {len(seeds)}")
-        mask = np.ones(n, dtype=bool)
-        if options is not None and "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"])
-            if mask.shape != (n,) or mask.dtype != np.bool_ or not mask.any():
-                raise ValueError(
-                    f"options['reset_mask'] must be a bool array of shape ({n},) with at "
-                    f"least one True, got {mask!r}"
-                )
+        seeds = sub_env_seeds(seed, n)
+        mask = reset_mask(options, n)
         ids = np.flatnonzero(mask)
         self._reset_envs(ids, [seeds[i] for i in ids])
         self._autoreset[mask] = False
