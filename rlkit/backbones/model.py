@@ -1,0 +1,547 @@
+"""ConvEncoder: the small perception CNN of rlkit, for uint8 RGB frames of any size >= 16.
+
+Design choices, each for a reason:
+
+- No BatchNorm: stable-baselines3 toggles ``train()``/``eval()`` between rollouts and
+  updates, which would switch BatchNorm between batch and running statistics.
+- Input normalisation (per-channel mean and std of the pretraining frames) is a pair of
+  buffers, so it travels with the weights and a caller feeds raw ``[0, 255]`` pixels.
+- Two pooled heads on the last feature map: a spatial softmax (one expected ``(x, y)``
+  "keypoint" per channel; Levine, Finn, Darrell & Abbeel, "End-to-End Training of Deep
+  Visuomotor Policies", JMLR 2016) keeps *where* things are, which global pooling would
+  throw away; a coarse ``4 x 4`` average pool keeps *what* is roughly where (walls,
+  obstacles). Both are size-independent, so any input of at least 16 pixels works and
+  the parameter count does not grow with the image.
+- A LayerNorm'd output, as DrQ-v2 and ATC do, keeps the feature scale fixed for the
+  policy and value heads that read it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "FORMAT",
+    "MIN_INPUT_SIZE",
+    "WEIGHTS_DIR",
+    "BackboneFileError",
+    "ConvEncoder",
+    "available_backbones",
+    "load_backbone",
+    "load_card",
+    "resolve_device",
+    "resolve_weights",
+    "save_backbone",
+    "seeded_encoder",
+    "sha256_of",
+    "size_on_disk",
+    "spatial_softmax",
+    "write_card",
+]
+
+#: Smallest input height and width: three stride-2 convolutions leave a 2 x 2 map.
+MIN_INPUT_SIZE = 16
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else -> ``torch.device(device)``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("auto").type in {"cpu", "cuda"}
+    True
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class ConvEncoder(nn.Module):
+    """Encode ``(B, 3, H, W)`` RGB frames (uint8, or float in ``[0, 255]``) as
+    ``(B, features_dim)`` features.
+
+    Layers: 3x3 convolutions with ReLU (strides 2, 2, 2, 1 by default), then a spatial
+    softmax over every channel of the last map (``2 * channels[-1]`` keypoint
+    coordinates in ``[-1, 1]``) and, from a 1x1 convolution to ``layout_channels``
+    channels, an adaptive average pool to ``layout_grid x layout_grid``; the two are
+    concatenated, mapped linearly to ``features_dim`` and layer-normalised.
+
+    Parameters
+    ----------
+    features_dim : int, default 128
+        Size of the output feature vector.
+    channels : sequence of int, default (16, 32, 64, 64)
+        Output channels of the 3x3 convolutions.
+    strides : sequence of int, default (2, 2, 2, 1)
+        Their strides (same length as ``channels``).
+    layout_channels : int, default 16
+        Channels of the coarse average-pooled branch.
+    layout_grid : int, default 4
+        Side of its pooled grid.
+    mean, std : sequence of 3 floats, optional
+        Per-channel input normalisation on the ``[0, 255]`` scale; default 127.5 and
+        64 until pretraining sets the statistics of its frames
+        (:meth:`set_normalization`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> encoder = ConvEncoder(features_dim=64)
+    >>> frames = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
+    >>> encoder(frames).shape
+    torch.Size([2, 64])
+    >>> encoder(torch.zeros(1, 3, 24, 40)).shape  # any size >= 16 works
+    torch.Size([1, 64])
+    >>> encoder.num_parameters() < 250_000  # under 1 MB as float32
+    True
+    """
+
+    #: The model card of the weights it was loaded from (set by ``load_backbone``).
+    card: dict[str, Any] | None
+
+    def __init__(
+        self,
+        features_dim: int = 128,
+        channels: Sequence[int] = (16, 32, 64, 64),
+        strides: Sequence[int] = (2, 2, 2, 1),
+        layout_channels: int = 16,
+        layout_grid: int = 4,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+    ) -> None:
+        super().__init__()
+        channels, strides = [int(c) for c in channels], [int(s) for s in strides]
+        if not channels or len(channels) != len(strides):
+            raise ValueError(
+                f"channels and strides must be non-empty and of equal length, got "
+                f"{channels} and {strides}"
+            )
+        if min(features_dim, layout_channels, layout_grid, *channels, *strides) < 1:
+            raise ValueError("features_dim, layout_channels, layout_grid, channels and "
+                             "strides must all be positive")  # fmt: skip
+        self.features_dim = int(features_dim)
+        self._architecture: dict[str, Any] = {
+            "features_dim": self.features_dim,
+            "channels": channels,
+            "strides": strides,
+            "layout_channels": int(layout_channels),
+            "layout_grid": int(layout_grid),
+        }
+        self.card = None
+        layers: list[nn.Module] = []
+        previous = 3
+        for i, (out, stride) in enumerate(zip(channels, strides, strict=True)):
+            layers.append(nn.Conv2d(previous, out, kernel_size=3, stride=stride, padding=1))
+            if i < len(channels) - 1:  # the last map stays linear: it feeds the softmax
+                layers.append(nn.ReLU())
+            previous = out
+        self.trunk = nn.Sequential(*layers)
+        # The keypoint softmax starts warm (temperature 1) and learns its sharpness.
+        self.log_temperature = nn.Parameter(torch.zeros(()))
+        self.layout = nn.Conv2d(previous, layout_channels, kernel_size=1)
+        self.layout_grid = int(layout_grid)
+        head_in = 2 * previous + layout_channels * layout_grid**2
+        self.head = nn.Linear(head_in, self.features_dim)
+        self.norm = nn.LayerNorm(self.features_dim)
+        self.register_buffer("mean", torch.full((3,), 127.5))
+        self.register_buffer("std", torch.full((3,), 64.0))
+        if mean is not None or std is not None:
+            self.set_normalization(
+                mean if mean is not None else [127.5] * 3, std if std is not None else [64.0] * 3
+            )
+
+    # Buffers are typed as Tensor | Module by nn.Module.__getattr__; name them for mypy.
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @property
+    def architecture(self) -> dict[str, Any]:
+        """The constructor's hyper-parameters (without normalisation): ``ConvEncoder(**a)``
+        rebuilds the same architecture."""
+        return {k: list(v) if isinstance(v, list) else v for k, v in self._architecture.items()}
+
+    def set_normalization(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        """Set the per-channel input mean and std (on the ``[0, 255]`` scale)."""
+        mean_t = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
+        std_t = torch.as_tensor(std, dtype=torch.float32).reshape(-1)
+        if mean_t.numel() != 3 or std_t.numel() != 3:
+            raise ValueError(f"mean and std need 3 values (R, G, B), got {mean!r} and {std!r}")
+        if not bool(torch.all(std_t > 0)) or not bool(torch.all(torch.isfinite(mean_t))):
+            raise ValueError(f"std must be positive and mean finite, got {mean!r}, {std!r}")
+        self.mean.copy_(mean_t)
+        self.std.copy_(std_t)
+
+    @property
+    def normalization(self) -> dict[str, list[float]]:
+        """``{"mean": [r, g, b], "std": [r, g, b]}`` on the ``[0, 255]`` scale."""
+        return {
+            "mean": [round(float(v), 6) for v in self.mean],
+            "std": [round(float(v), 6) for v in self.std],
+        }
+
+    def num_parameters(self) -> int:
+        """Number of learned parameters."""
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """Features of ``frames``: ``(B, 3, H, W)``, uint8 or float in ``[0, 255]``,
+        ``H, W >= 16``; returns ``(B, features_dim)``."""
+        if frames.dim() != 4 or frames.shape[1] != 3:
+            hint = ""
+            if frames.dim() == 4 and frames.shape[-1] == 3:
+                hint = " (this looks channels-last: use frames.permute(0, 3, 1, 2))"
+            elif frames.dim() == 3:
+                hint = " (a single frame: add the batch axis with frames[None])"
+            raise ValueError(
+                f"ConvEncoder expects (B, 3, H, W) frames, got shape {tuple(frames.shape)}{hint}"
+            )
+        if frames.shape[2] < MIN_INPUT_SIZE or frames.shape[3] < MIN_INPUT_SIZE:
+            raise ValueError(
+                f"ConvEncoder needs frames of at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} "
+                f"pixels, got {frames.shape[2]}x{frames.shape[3]}"
+            )
+        x = (frames.to(self.mean.dtype) - self.mean.view(1, 3, 1, 1)) / self.std.view(1, 3, 1, 1)
+        fmap = self.trunk(x)
+        keypoints = spatial_softmax(fmap, self.log_temperature.exp())
+        layout = F.adaptive_avg_pool2d(F.relu(self.layout(F.relu(fmap))), self.layout_grid)
+        features = torch.cat([keypoints, layout.flatten(1)], dim=1)
+        return self.norm(self.head(features))
+
+
+def spatial_softmax(fmap: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
+    """Expected ``(x, y)`` of each channel's softmax over the map: ``(B, C, H, W)`` ->
+    ``(B, 2C)``, x values first, coordinates in ``[-1, 1]`` (pixel centres).
+
+    Examples
+    --------
+    >>> fmap = torch.full((1, 1, 4, 4), -50.0)
+    >>> fmap[0, 0, 0, 3] = 50.0  # a peak in the top-right cell
+    >>> spatial_softmax(fmap, torch.tensor(1.0))
+    tensor([[ 0.7500, -0.7500]])
+    """
+    b, c, h, w = fmap.shape
+    attention = torch.softmax(fmap.flatten(2) / temperature, dim=-1).view(b, c, h, w)
+    ys = (torch.arange(h, device=fmap.device, dtype=fmap.dtype) + 0.5) * (2.0 / h) - 1.0
+    xs = (torch.arange(w, device=fmap.device, dtype=fmap.dtype) + 0.5) * (2.0 / w) - 1.0
+    x = (attention.sum(dim=2) * xs).sum(dim=-1)
+    y = (attention.sum(dim=3) * ys).sum(dim=-1)
+    return torch.cat([x, y], dim=1)
+
+
+def seeded_encoder(seed: int, **architecture: Any) -> ConvEncoder:
+    """A :class:`ConvEncoder` whose initial weights depend on ``seed`` alone (the global
+    torch RNG is left as it was).
+
+    Examples
+    --------
+    >>> a, b = seeded_encoder(3, features_dim=32), seeded_encoder(3, features_dim=32)
+    >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    True
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return ConvEncoder(**architecture)
+
+
+def size_on_disk(encoder: ConvEncoder) -> int:
+    """Bytes of its float32 parameters and buffers (what a saved file mostly holds)."""
+    tensors = [*encoder.parameters(), *encoder.buffers()]
+    return sum(math.prod(t.shape) * 4 for t in tensors)
+
+
+# -- weights files and model cards ------------------------------------------------------
+
+#: ``format`` of every weights file and model card written here; bumped on layout change.
+FORMAT = "rlkit.backbone"
+FORMAT_VERSION = 1
+#: Shipped weights: ``NAME.pt`` with its model card ``NAME.json`` beside it.
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+class BackboneFileError(ValueError):
+    """A weights file or model card that cannot be used: missing, corrupt, truncated,
+    tampered with, or holding another architecture."""
+
+
+def available_backbones() -> list[str]:
+    """Names of the shipped backbones (``load_backbone(name)`` takes them).
+
+    Examples
+    --------
+    >>> "rlkit-cnn-v1" in available_backbones()
+    True
+    """
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt") if p.with_suffix(".json").is_file())
+
+
+def resolve_weights(name_or_path: str | os.PathLike[str]) -> Path:
+    """The weights file of a shipped name, a ``.pt`` path, or a card's ``.json`` path.
+
+    Examples
+    --------
+    >>> resolve_weights("rlkit-cnn-v1").name
+    'rlkit-cnn-v1.pt'
+    """
+    text = os.fspath(name_or_path)
+    if os.sep not in text and "/" not in text and not text.endswith((".pt", ".json")):
+        path = WEIGHTS_DIR / f"{text}.pt"
+        if not path.is_file():
+            raise ValueError(
+                f"unknown backbone {text!r}: shipped ones are {available_backbones()}; "
+                "or pass the path of a .pt file written by `rlkit pretrain`"
+            )
+        return path
+    path = Path(text)
+    if path.suffix == ".json":  # the card was named: its weights sit beside it
+        path = path.with_suffix(".pt")
+    if not path.is_file():
+        raise FileNotFoundError(f"no backbone weights file {path}")
+    return path
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_card(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The model card (JSON) of a shipped backbone name or a weights file.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        A shipped name (``"rlkit-cnn-v1"``) or the path of a ``.pt`` weights file (its
+        card is the ``.json`` beside it) or of the card itself.
+
+    Returns
+    -------
+    dict
+        The card: ``name``, ``architecture``, ``input`` (size, normalisation), ``data``,
+        ``objective``, ``training``, ``versions``, ``probe``, ``sha256``, ...
+
+    Raises
+    ------
+    BackboneFileError
+        If the card is missing or not an rlkit backbone card.
+
+    Examples
+    --------
+    >>> card = load_card("rlkit-cnn-v1")
+    >>> card["name"], card["architecture"]["features_dim"], card["input"]["size"]
+    ('rlkit-cnn-v1', 128, [64, 64])
+    """
+    weights = resolve_weights(name_or_path)
+    card_path = weights.with_suffix(".json")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BackboneFileError(
+            f"no model card {card_path} beside {weights}: the card holds the checksum and "
+            "architecture the weights are checked against; keep the .json that "
+            "`rlkit pretrain` wrote next to the .pt"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise BackboneFileError(f"model card {card_path} is not valid JSON: {error}") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise BackboneFileError(f"{card_path} is not an rlkit backbone model card")
+    return card
+
+
+def load_backbone(
+    name_or_path: str | os.PathLike[str] = "rlkit-cnn-v1",
+    *,
+    pretrained: bool = True,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> ConvEncoder:
+    """Load a backbone: shipped by name, or a ``.pt`` file written by ``rlkit pretrain``.
+
+    The file's sha256 is checked against its model card before it is read, the file is
+    read with ``torch.load(weights_only=True)`` (no code runs) and the weights are
+    loaded with ``strict=True``: a wrong checksum, a truncated file or another
+    architecture raises, nothing is loaded in part.
+
+    Parameters
+    ----------
+    name_or_path : str or path, default "rlkit-cnn-v1"
+        A name from :func:`available_backbones` or a weights file path.
+    pretrained : bool, default True
+        False builds the same architecture and input normalisation, randomly initialised
+        from ``seed`` alone (training from scratch; the weights file is not read).
+    seed : int, default 0
+        Seed of the random initialisation when ``pretrained=False``.
+    device : str or torch.device, default "cpu"
+        Where the model lives; ``"auto"`` picks CUDA when available.
+
+    Returns
+    -------
+    ConvEncoder
+        In eval mode, with the model card as ``.card``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    FileNotFoundError
+        For a missing weights file.
+    BackboneFileError
+        (a ValueError) for a missing card, a checksum mismatch (corrupt, truncated or
+        replaced file), an unreadable file, or weights of another architecture.
+
+    Examples
+    --------
+    >>> import torch
+    >>> encoder = load_backbone("rlkit-cnn-v1")
+    >>> frames = torch.zeros(2, 3, 64, 64, dtype=torch.uint8)
+    >>> encoder(frames).shape
+    torch.Size([2, 128])
+    >>> encoder.card["sha256"] == sha256_of(WEIGHTS_DIR / "rlkit-cnn-v1.pt")
+    True
+    >>> scratch = load_backbone("rlkit-cnn-v1", pretrained=False, seed=0)
+    >>> scratch.normalization == encoder.normalization  # same input pipeline
+    True
+    """
+    weights = resolve_weights(name_or_path)
+    card = load_card(weights)
+    try:
+        architecture = dict(card["architecture"])
+        norm = card["input"]["normalization"]
+        expected_sha = str(card["sha256"])
+    except (KeyError, TypeError) as error:
+        raise BackboneFileError(
+            f"model card {weights.with_suffix('.json')} lacks {error}: rewrite it with "
+            "`rlkit pretrain` (or restore the shipped card)"
+        ) from None
+    architecture.pop("class", None)
+    architecture.pop("parameters", None)
+    target = resolve_device(device)
+    if not pretrained:
+        encoder = seeded_encoder(seed, **architecture, mean=norm["mean"], std=norm["std"])
+    else:
+        encoder = _read_weights(weights, architecture, expected_sha)
+    encoder.card = card
+    return encoder.to(target).eval()
+
+
+def _read_weights(weights: Path, architecture: dict[str, Any], expected_sha: str) -> ConvEncoder:
+    actual_sha = sha256_of(weights)
+    if actual_sha != expected_sha:
+        raise BackboneFileError(
+            f"{weights}: sha256 {actual_sha[:16]}... does not match its model card "
+            f"({expected_sha[:16]}...): the file is corrupt, truncated or was replaced. "
+            "Reinstall rlkit for shipped weights, or re-run `rlkit pretrain` for your own"
+        )
+    try:
+        payload = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for broken zips and pickles
+        raise BackboneFileError(
+            f"{weights} is not a readable weights file ({type(error).__name__}: {error}); "
+            "re-run `rlkit pretrain` or reinstall rlkit"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise BackboneFileError(f"{weights} is not an rlkit backbone weights file")
+    if payload.get("architecture") != architecture:
+        raise BackboneFileError(
+            f"{weights} holds architecture {payload.get('architecture')} but its model card "
+            f"says {architecture}: the two files do not belong together"
+        )
+    encoder = ConvEncoder(**architecture)
+    try:
+        encoder.load_state_dict(payload["state_dict"], strict=True)
+    except (RuntimeError, KeyError, TypeError) as error:
+        raise BackboneFileError(
+            f"{weights}: the weights do not fit architecture {architecture}: {error}"
+        ) from None
+    return encoder
+
+
+def save_backbone(
+    encoder: ConvEncoder, path: str | os.PathLike[str], card: dict[str, Any]
+) -> dict[str, Any]:
+    """Write ``encoder`` to ``path`` (``.pt``) and its model card beside it (``.json``).
+
+    Both files are written atomically (temporary file, then ``os.replace``). The card is
+    ``card`` completed with the name, format, architecture, normalisation, file size and
+    sha256; it is returned.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.pt"
+    >>> card = save_backbone(seeded_encoder(0, features_dim=16), path, {"seed": 0})
+    >>> load_backbone(path).features_dim, card["sha256"] == sha256_of(path)
+    (16, True)
+    """
+    target = Path(path)
+    if target.suffix != ".pt":
+        raise ValueError(f"backbone weights files end in .pt, got {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": encoder.architecture,
+        "state_dict": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
+    }
+    with _atomic(target) as tmp:
+        torch.save(payload, tmp)
+    full = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": target.stem,
+        **card,
+        "architecture": {
+            "class": "rlkit.backbones.ConvEncoder",
+            **encoder.architecture,
+            "parameters": encoder.num_parameters(),
+        },
+        "weights_file": target.name,
+        "bytes": target.stat().st_size,
+        "sha256": sha256_of(target),
+    }
+    full["input"] = {**dict(card.get("input", {})), "normalization": encoder.normalization}
+    write_card(target.with_suffix(".json"), full)
+    return full
+
+
+def write_card(path: str | os.PathLike[str], card: dict[str, Any]) -> None:
+    """Write a model card as indented JSON, atomically."""
+    with _atomic(Path(path)) as tmp:
+        tmp.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _atomic(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` that replaces it on success: a crash never
+    leaves a half-written file under the real name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    umask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give what open() would
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
