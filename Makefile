@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml setup.py planners/_gridsearch.c
 venv: $(STAMP)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/planners_movingai.py
+	$(BIN)/rlkit bench --suite quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,6 +8,8 @@ One subcommand per job, each registered by an ``add_*(subparsers)`` function lis
     rlkit train --algo q_learning --env FrozenLake-v1 --steps 200000 --seed 0 --out runs/fl_q
     rlkit eval --agent runs/fl_q/agent.npz --env FrozenLake-v1 --episodes 100 --seeds 5
     rlkit render --env rlkit/GridNav-v0 --agent planner --episodes 3 --out run.gif
+    rlkit pretrain --out runs/backbone
+    rlkit bench --suite quick
 
 Library errors that name bad input (``ValueError``) are printed as one line, without a
 traceback, and exit with status 2 (argparse's status for usage errors).
@@ -31,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import rlkit
+from rlkit.backbones.cli import add_pretrain_parser
 from rlkit.evaluation.cli import add_eval_parser, add_render_parser
+from rlkit.sweep.cli import add_bench_parser
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -172,8 +176,14 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Functions adding one subcommand each (``eval``, ``render``, ``bench`` join here).
-SUBCOMMANDS: list[Callable[[Any], object]] = [_add_train, add_eval_parser, add_render_parser]
+#: Functions adding one subcommand each.
+SUBCOMMANDS: list[Callable[[Any], object]] = [
+    _add_train,
+    add_eval_parser,
+    add_render_parser,
+    add_pretrain_parser,
+    add_bench_parser,
+]
 
 
 # -- shared helpers --------------------------------------------------------------------

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# GPU check: train one short stable-baselines3 PPO run (MlpPolicy) on GridNav with
+# device="cuda" and say whether CUDA was really used.
+#
+#   bash benchmarks/gpu_check.sh                 # 4096 steps on CUDA
+#   STEPS=20000 bash benchmarks/gpu_check.sh
+#   DEVICE=cpu bash benchmarks/gpu_check.sh      # the same run on the CPU, for comparison
+#
+# Prints the torch version, the device the policy's parameters live on, the CUDA device
+# name and the training steps/s. Exit status: 0 when the policy trained on the requested
+# device; 1 when CUDA was requested but not used (no CUDA device visible to torch, or
+# the parameters ended up elsewhere); 2 when Python, torch, stable-baselines3 or rlkit's
+# envs are missing. Runs from any folder; uses the repository's .venv/bin/python when
+# present, else python3.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [[ -x .venv/bin/python ]]; then
+    PYTHON=.venv/bin/python
+elif command -v python3 >/dev/null 2>&1; then
+    PYTHON=python3
+else
+    echo "gpu_check: no Python found (.venv/bin/python or python3); run 'make venv' first" >&2
+    exit 2
+fi
+
+STEPS="${STEPS:-4096}" DEVICE="${DEVICE:-cuda}" exec "$PYTHON" - <<'PY'
+import os
+import sys
+import time
+
+try:
+    import gymnasium as gym
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    import envs  # noqa: F401 - registers the rlkit/ ids
+except ImportError as error:
+    print(f"gpu_check: missing dependency ({error}); install with: pip install -e '.[rl]'",
+          file=sys.stderr)
+    sys.exit(2)
+
+steps, device = int(os.environ["STEPS"]), os.environ["DEVICE"]
+cuda = device.startswith("cuda")
+print(f"python {sys.version.split()[0]}, torch {torch.__version__} "
+      f"(built for CUDA {torch.version.cuda or 'none'}); requested device: {device}")
+if cuda and not torch.cuda.is_available():
+    why = ("this torch is a CPU-only build: install a CUDA build of torch"
+           if torch.version.cuda is None
+           else "no GPU or NVIDIA driver is visible to this process (try nvidia-smi)")
+    print("gpu_check: FAIL: CUDA was requested but torch sees no CUDA device "
+          f"(torch.cuda.is_available() is False, "
+          f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}): {why}",
+          file=sys.stderr)
+    sys.exit(1)
+
+name = torch.cuda.get_device_name(0) if cuda else "the CPU"
+if cuda:
+    print(f"CUDA device 0: {name}")
+vec_env = make_vec_env(
+    lambda: gym.make("rlkit/GridNav-v0", obs="symbolic"), n_envs=8, seed=0
+)
+model = PPO("MlpPolicy", vec_env, n_steps=256, batch_size=256, device=device, seed=0,
+            verbose=0)
+devices = {p.device for p in model.policy.parameters()}
+print(f"model device: {model.device}; policy parameters on: "
+      f"{', '.join(sorted(str(d) for d in devices))}")
+if cuda and (model.device.type != "cuda" or any(d.type != "cuda" for d in devices)):
+    print("gpu_check: FAIL: CUDA was requested but the policy is not on it", file=sys.stderr)
+    sys.exit(1)
+
+
+def synchronize() -> None:
+    # CUDA runs asynchronously: wait for queued work so the timing covers all of it.
+    if cuda:
+        torch.cuda.synchronize()
+
+
+synchronize()
+start = time.perf_counter()
+model.learn(total_timesteps=steps)
+synchronize()
+seconds = time.perf_counter() - start
+print(f"trained PPO (MlpPolicy) on rlkit/GridNav-v0 for {model.num_timesteps} steps in "
+      f"{seconds:.1f} s: {model.num_timesteps / seconds:.0f} steps/s on {name}")
+if cuda:
+    print(f"peak CUDA memory: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
+    print("gpu_check: OK: CUDA used")
+else:
+    print(f"gpu_check: OK: trained on {device} (CUDA not requested)")
+PY

@@ -1,0 +1,62 @@
+"""Benchmark sweeps: a grid of (agent, env, seed) cells, run locally or on Ray, reported.
+
+A suite (YAML in ``benchmarks/suites/``, see :mod:`rlkit.sweep.suite` for the schema)
+names envs and agents; each cell trains its agent if the agent's kind trains
+(:mod:`rlkit.sweep.kinds`), evaluates it with :func:`rlkit.evaluation.evaluate` and
+keeps everything in ``<out>/<suite>/cells/<cell>.json`` (:mod:`rlkit.sweep.cells`).
+:func:`run_suite` (:mod:`rlkit.sweep.runner`) skips finished cells, so an interrupted
+suite resumes where it stopped, then writes ``report.md`` and plots
+(:mod:`rlkit.sweep.report`). ``rlkit bench`` (:mod:`rlkit.sweep.cli`) is the command.
+
+>>> from rlkit.sweep import parse_suite
+>>> suite = parse_suite({
+...     "suite": "demo",
+...     "defaults": {"episodes": 3, "seeds": 2},
+...     "envs": [{"label": "map", "id": "rlkit/GridNav-Map-v0",
+...               "kwargs": {"obs": "index", "goal": [10, 10]}}],
+...     "agents": [{"name": "planner", "kind": "planner"},
+...                {"name": "q", "kind": "q_learning", "steps": 2000}],
+... })
+>>> [cell.name for cell in suite.cells()]
+['planner__map__seed0', 'planner__map__seed1', 'q__map__seed0', 'q__map__seed1']
+"""
+
+from __future__ import annotations
+
+from rlkit.sweep.kinds import AGENT_KINDS, TrainedAgent, register_agent_kind
+from rlkit.sweep.schema import load_suite, parse_suite
+from rlkit.sweep.suite import AgentSpec, Cell, EnvSpec, Suite, SuiteError
+
+__all__ = [
+    "AGENT_KINDS",
+    "AgentSpec",
+    "Cell",
+    "EnvSpec",
+    "Suite",
+    "SuiteError",
+    "SweepRun",
+    "TrainedAgent",
+    "load_suite",
+    "parse_suite",
+    "register_agent_kind",
+    "run_cell",
+    "run_suite",
+    "write_report",
+]
+
+_LAZY = {
+    "SweepRun": "rlkit.sweep.runner",
+    "run_suite": "rlkit.sweep.runner",
+    "run_cell": "rlkit.sweep.cells",
+    "write_report": "rlkit.sweep.report",
+}
+
+
+def __getattr__(name: str) -> object:
+    # The runner and report pull in the evaluation harness (scipy) and matplotlib:
+    # loaded on first use, so reading a suite stays cheap.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
