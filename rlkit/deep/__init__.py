@@ -1,0 +1,65 @@
+"""Deep pixel policies: stable-baselines3 agents on the :mod:`rlkit.backbones` CNN.
+
+- :class:`BackboneExtractor` (:mod:`rlkit.deep.extractor`): SB3 features from a shipped
+  or user backbone, fine-tuned ``scratch``, ``frozen``, ``full`` or ``lora``, with
+  optional random-shift augmentation.
+- :mod:`rlkit.deep.policies`: SB3's PPO, DQN and SAC policies around it
+  (``BackbonePPOPolicy``, ...), keeping pretrained weights through SB3's init and
+  training the backbone at its own learning-rate scale.
+- :mod:`rlkit.deep.lora`: low-rank adapters for conv and linear layers.
+
+Needs the ``rl`` extra (torch, stable-baselines3). Names load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rlkit.deep.extractor import FINETUNE_MODES, BackboneExtractor, random_shift
+    from rlkit.deep.lora import add_lora, merge_lora
+    from rlkit.deep.policies import (
+        POLICIES,
+        BackboneDQNPolicy,
+        BackbonePPOPolicy,
+        BackboneSACPolicy,
+    )
+
+#: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
+_MODULES: dict[str, str] = {
+    "FINETUNE_MODES": "extractor",
+    "BackboneExtractor": "extractor",
+    "random_shift": "extractor",
+    "add_lora": "lora",
+    "merge_lora": "lora",
+    "POLICIES": "policies",
+    "BackboneDQNPolicy": "policies",
+    "BackbonePPOPolicy": "policies",
+    "BackboneSACPolicy": "policies",
+}
+
+__all__ = [
+    "FINETUNE_MODES",
+    "POLICIES",
+    "BackboneDQNPolicy",
+    "BackboneExtractor",
+    "BackbonePPOPolicy",
+    "BackboneSACPolicy",
+    "add_lora",
+    "merge_lora",
+    "random_shift",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rlkit.deep' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"rlkit.deep.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,230 @@
+"""``BackboneExtractor``: stable-baselines3 features from an :mod:`rlkit.backbones` CNN.
+
+Four fine-tuning modes, the rows of the headline experiment:
+
+========  ===================================================  ==========================
+mode      backbone weights                                     trained
+========  ===================================================  ==========================
+scratch   same architecture, random init from ``seed``         everything
+frozen    pretrained                                           heads only (backbone in
+                                                               eval mode, no gradient)
+full      pretrained                                           everything
+lora      pretrained + low-rank adapters (:mod:`.lora`)        adapters and heads
+========  ===================================================  ==========================
+
+``augment=True`` adds random-shift augmentation (pad 4, random crop; Laskin et al. 2020,
+Kostrikov et al. 2021) while the policy trains, the strong scratch baseline of Hansen et
+al. 2022; rollouts and evaluation see the frames unchanged.
+
+The extractor reads image observations (``Box(uint8, (3, H, W))`` after SB3's
+``VecTransposeImage``, or channels-last) and ``Dict`` observations with one image key,
+whose other keys are flattened and appended to the image features (goal-conditioned
+envs). It expects raw ``[0, 255]`` pixels: the backbone carries its own normalisation,
+so the policies of :mod:`rlkit.deep.policies` set ``normalize_images=False``.
+
+Examples
+--------
+>>> import numpy as np, torch
+>>> from gymnasium import spaces
+>>> space = spaces.Box(0, 255, (3, 64, 64), np.uint8)
+>>> extractor = BackboneExtractor(space, finetune="lora", lora_rank=2)
+>>> extractor(torch.zeros(4, 3, 64, 64)).shape
+torch.Size([4, 128])
+>>> sorted({name.split(".")[-2] for name, p in extractor.named_parameters()
+...         if p.requires_grad})
+['lora_a', 'lora_b']
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+from rlkit.backbones import ConvEncoder, load_backbone
+from rlkit.deep.lora import add_lora, lora_parameters
+
+__all__ = ["FINETUNE_MODES", "BackboneExtractor", "Finetune", "random_shift"]
+
+Finetune = Literal["scratch", "frozen", "full", "lora"]
+#: The fine-tuning modes :class:`BackboneExtractor` accepts.
+FINETUNE_MODES: tuple[str, ...] = ("scratch", "frozen", "full", "lora")
+
+
+def random_shift(frames: torch.Tensor, pad: int = 4) -> torch.Tensor:
+    """Shift each frame of ``(B, C, H, W)`` by a random whole number of pixels in
+    ``[-pad, pad]`` on both axes, filling the border by replicating edge pixels (the
+    augmentation of DrQ, Kostrikov et al. 2021). Uses the global torch RNG.
+
+    >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> torch.equal(random_shift(x, pad=0), x)
+    True
+    >>> y = random_shift(x.repeat(64, 1, 1, 1), pad=1)
+    >>> y.shape, bool((y[:, :, 1:-1, 1:-1] >= 0).all())
+    (torch.Size([64, 1, 4, 4]), True)
+    """
+    if pad <= 0:
+        return frames
+    n, c, h, w = frames.shape
+    padded = nn.functional.pad(frames, (pad, pad, pad, pad), mode="replicate")
+    device = frames.device
+    top = torch.randint(0, 2 * pad + 1, (n, 1), device=device)
+    left = torch.randint(0, 2 * pad + 1, (n, 1), device=device)
+    rows = (top + torch.arange(h, device=device)).view(n, 1, h, 1)
+    cols = (left + torch.arange(w, device=device)).view(n, 1, 1, w)
+    batch = torch.arange(n, device=device).view(n, 1, 1, 1)
+    channel = torch.arange(c, device=device).view(1, c, 1, 1)
+    return padded[batch, channel, rows, cols]
+
+
+def _is_image(space: gym.Space[Any]) -> bool:
+    return (
+        isinstance(space, gym.spaces.Box)
+        and space.dtype == np.uint8
+        and len(space.shape) == 3
+        and 3 in (space.shape[0], space.shape[-1])
+    )
+
+
+class BackboneExtractor(BaseFeaturesExtractor):
+    """SB3 features extractor running an :mod:`rlkit.backbones` encoder.
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Box or Dict
+        uint8 RGB images (channels first or last), or a Dict with exactly one such key.
+    backbone : str, path or ConvEncoder, default "rlkit-cnn-v1"
+        A shipped backbone name, a ``.pt`` file from ``rlkit pretrain``, or an encoder
+        object (copied, so the caller's stays untouched).
+    finetune : {"scratch", "frozen", "full", "lora"}, default "full"
+        See the module docstring.
+    lora_rank, lora_alpha : int, float, optional
+        Adapter rank (default 4) and scale numerator (default: the rank, scale 1).
+    augment : bool, default False
+        Random-shift augmentation in training mode.
+    shift_pad : int, default 4
+        Largest shift of the augmentation, in pixels.
+    seed : int, default 0
+        Seed of the random init in ``scratch`` mode.
+    """
+
+    def __init__(
+        self,
+        observation_space: gym.Space[Any],
+        backbone: str | os.PathLike[str] | ConvEncoder = "rlkit-cnn-v1",
+        finetune: Finetune = "full",
+        lora_rank: int = 4,
+        lora_alpha: float | None = None,
+        augment: bool = False,
+        shift_pad: int = 4,
+        seed: int = 0,
+    ) -> None:
+        if finetune not in FINETUNE_MODES:
+            raise ValueError(f"finetune must be one of {list(FINETUNE_MODES)}, got {finetune!r}")
+        image_key, image_space, vector_keys = _split_space(observation_space)
+        encoder = _make_encoder(backbone, pretrained=finetune != "scratch", seed=seed)
+        vector_dim = 0
+        if isinstance(observation_space, gym.spaces.Dict):
+            vector_dim = sum(int(np.prod(observation_space[k].shape or ())) for k in vector_keys)
+        super().__init__(observation_space, encoder.features_dim + vector_dim)
+        self.finetune = finetune
+        self.augment = bool(augment)
+        self.shift_pad = int(shift_pad)
+        self.image_key = image_key
+        self.vector_keys = vector_keys
+        self.channels_last = image_space.shape[0] != 3
+        self.backbone = encoder
+        if finetune == "frozen":
+            self.backbone.requires_grad_(False)
+        elif finetune == "lora":
+            add_lora(self.backbone, rank=lora_rank, alpha=lora_alpha)
+        # The weights this extractor starts from. SB3's PPO re-initialises every module of
+        # its policy orthogonally after building it; the policies of rlkit.deep.policies
+        # call restore_initial_backbone() afterwards so pretrained weights survive.
+        self._initial_state = {k: v.detach().clone() for k, v in self.backbone.state_dict().items()}
+        self.train(True)
+
+    # ------------------------------------------------------------------ parameters
+    def backbone_parameters(self) -> list[nn.Parameter]:
+        """The trainable parameters that belong to the backbone (adapters in ``lora``
+        mode, none in ``frozen`` mode)."""
+        if self.finetune == "lora":
+            return lora_parameters(self.backbone)
+        return [p for p in self.backbone.parameters() if p.requires_grad]
+
+    def restore_initial_backbone(self) -> None:
+        """Reset the backbone (and adapters) to the weights it was constructed with."""
+        self.backbone.load_state_dict(self._initial_state, strict=True)
+
+    def train(self, mode: bool = True) -> BackboneExtractor:
+        super().train(mode)
+        if self.finetune == "frozen":
+            self.backbone.eval()
+        return self
+
+    # ------------------------------------------------------------------ forward
+    def _frames(self, observations: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
+        if isinstance(observations, dict):
+            assert self.image_key is not None
+            frames = observations[self.image_key]
+        else:
+            frames = observations
+        if self.channels_last:
+            frames = frames.permute(0, 3, 1, 2)
+        frames = frames.float()
+        if self.augment and self.training:
+            frames = random_shift(frames, self.shift_pad)
+        return frames
+
+    def forward(self, observations: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
+        frames = self._frames(observations)
+        if self.finetune == "frozen":
+            with torch.no_grad():
+                features = self.backbone(frames)
+        else:
+            features = self.backbone(frames)
+        if not self.vector_keys:
+            return features
+        assert isinstance(observations, dict)
+        vectors = [observations[k].flatten(1).float() for k in self.vector_keys]
+        return torch.cat([features, *vectors], dim=1)
+
+
+def _split_space(space: gym.Space[Any]) -> tuple[str | None, gym.spaces.Box, list[str]]:
+    """``(image key or None, image space, other keys)`` of an observation space."""
+    if _is_image(space):
+        assert isinstance(space, gym.spaces.Box)
+        return None, space, []
+    if isinstance(space, gym.spaces.Dict):
+        images = [k for k, s in space.spaces.items() if _is_image(s)]
+        if len(images) == 1:
+            image = space.spaces[images[0]]
+            assert isinstance(image, gym.spaces.Box)
+            return images[0], image, [k for k in space.spaces if k != images[0]]
+    raise ValueError(
+        "BackboneExtractor needs uint8 RGB image observations (Box(0, 255, (H, W, 3)) or "
+        f"(3, H, W)) or a Dict with exactly one such key, got {space}; make the env with "
+        "obs='pixels'"
+    )
+
+
+def _make_encoder(
+    backbone: str | os.PathLike[str] | ConvEncoder, *, pretrained: bool, seed: int
+) -> ConvEncoder:
+    if isinstance(backbone, ConvEncoder):
+        import copy
+
+        encoder = copy.deepcopy(backbone)
+        if not pretrained:
+            from rlkit.backbones import seeded_encoder
+
+            fresh = seeded_encoder(seed, **encoder.architecture)
+            fresh.set_normalization(**encoder.normalization)
+            encoder = fresh.to(next(backbone.parameters()).device)
+        return encoder.train()
+    return load_backbone(backbone, pretrained=pretrained, seed=seed).train()

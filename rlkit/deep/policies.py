@@ -1,0 +1,136 @@
+"""stable-baselines3 policies built around :class:`~rlkit.deep.extractor.BackboneExtractor`.
+
+They are SB3's own policies (``ActorCriticPolicy`` for PPO, ``DQNPolicy``, ``SACPolicy``)
+with three changes, each fixing a pitfall of putting a pretrained encoder inside SB3:
+
+1. ``features_extractor_class`` defaults to :class:`BackboneExtractor` and
+   ``normalize_images`` to False: the backbone normalises raw ``[0, 255]`` pixels itself,
+   SB3's default division by 255 would feed it the wrong scale.
+2. After SB3 builds the networks, every backbone is reset to the weights it was
+   constructed with. ``ActorCriticPolicy._build`` re-initialises all its modules
+   orthogonally (``ortho_init=True``), which silently replaced pretrained weights loaded
+   in the extractor's constructor. Off-policy algorithms build separate actor and critic
+   (and target) extractors; each is restored, and in ``frozen``/``lora`` mode each is
+   frozen the same way.
+3. ``backbone_lr_scale``: backbone parameters train at ``scale x`` the learning rate of
+   the heads. SB3 rewrites every param group's ``lr`` from its schedule, so the scale is
+   kept in the group (``lr_scale``) and applied by optimizer step hooks around each
+   step; it survives save and load with the optimizer state.
+
+Pass the class itself as the policy::
+
+    from stable_baselines3 import PPO
+    model = PPO(BackbonePPOPolicy, env, policy_kwargs={
+        "features_extractor_kwargs": {"finetune": "lora"}, "backbone_lr_scale": 0.1})
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.dqn.policies import DQNPolicy
+from stable_baselines3.sac.policies import SACPolicy
+from torch import nn
+
+from rlkit.deep.extractor import BackboneExtractor
+
+__all__ = [
+    "POLICIES",
+    "BackboneDQNPolicy",
+    "BackbonePPOPolicy",
+    "BackboneSACPolicy",
+    "backbone_extractors",
+]
+
+
+def backbone_extractors(module: nn.Module) -> list[BackboneExtractor]:
+    """Every :class:`BackboneExtractor` inside ``module`` (a policy or a model's policy)."""
+    return [m for m in module.modules() if isinstance(m, BackboneExtractor)]
+
+
+def _scaled_lr_pre_hook(optimizer: torch.optim.Optimizer, *_: Any) -> None:
+    for group in optimizer.param_groups:
+        group["base_lr"] = group["lr"]
+        group["lr"] = group["lr"] * group.get("lr_scale", 1.0)
+
+
+def _scaled_lr_post_hook(optimizer: torch.optim.Optimizer, *_: Any) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = group.pop("base_lr", group["lr"])
+
+
+def _optimizers(policy: nn.Module) -> list[tuple[nn.Module, str]]:
+    """``(owner, attribute)`` of every optimizer SB3 keeps on the policy or its parts."""
+    return [
+        (m, "optimizer")
+        for m in policy.modules()
+        if isinstance(getattr(m, "optimizer", None), torch.optim.Optimizer)
+    ]
+
+
+class _BackbonePolicyMixin:
+    """The three changes of the module docstring, for any SB3 policy class."""
+
+    backbone_lr_scale: float
+
+    def __init__(self, *args: Any, backbone_lr_scale: float = 1.0, **kwargs: Any) -> None:
+        if not backbone_lr_scale >= 0:
+            raise ValueError(f"backbone_lr_scale must be >= 0, got {backbone_lr_scale!r}")
+        object.__setattr__(self, "backbone_lr_scale", float(backbone_lr_scale))
+        kwargs.setdefault("features_extractor_class", BackboneExtractor)
+        kwargs.setdefault("normalize_images", False)
+        super().__init__(*args, **kwargs)
+
+    def _build(self, *args: Any, **kwargs: Any) -> None:
+        super()._build(*args, **kwargs)  # type: ignore[misc]
+        assert isinstance(self, nn.Module)
+        for extractor in backbone_extractors(self):
+            extractor.restore_initial_backbone()
+        if self.backbone_lr_scale != 1.0:
+            self._split_optimizers()
+
+    def _split_optimizers(self) -> None:
+        assert isinstance(self, nn.Module)
+        backbone = {id(p) for e in backbone_extractors(self) for p in e.backbone_parameters()}
+        for owner, attribute in _optimizers(self):
+            old: torch.optim.Optimizer = getattr(owner, attribute)
+            params = [p for g in old.param_groups for p in g["params"]]
+            groups = [
+                {"params": [p for p in params if id(p) not in backbone], "lr_scale": 1.0},
+                {
+                    "params": [p for p in params if id(p) in backbone],
+                    "lr_scale": self.backbone_lr_scale,
+                },
+            ]
+            defaults = {k: v for k, v in old.defaults.items() if k != "params"}
+            new = type(old)([g for g in groups if g["params"]], **defaults)
+            new.register_step_pre_hook(_scaled_lr_pre_hook)
+            new.register_step_post_hook(_scaled_lr_post_hook)
+            setattr(owner, attribute, new)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data: dict[str, Any] = super()._get_constructor_parameters()  # type: ignore[misc]
+        data["backbone_lr_scale"] = self.backbone_lr_scale
+        return data
+
+
+class BackbonePPOPolicy(_BackbonePolicyMixin, ActorCriticPolicy):
+    """``ActorCriticPolicy`` (PPO, A2C) on a :class:`BackboneExtractor`."""
+
+
+class BackboneDQNPolicy(_BackbonePolicyMixin, DQNPolicy):
+    """``DQNPolicy`` on a :class:`BackboneExtractor`."""
+
+
+class BackboneSACPolicy(_BackbonePolicyMixin, SACPolicy):
+    """``SACPolicy`` on a :class:`BackboneExtractor` (Dict observations for HER work)."""
+
+
+#: The policy class for each algorithm name.
+POLICIES: dict[str, type[BasePolicy]] = {
+    "ppo": BackbonePPOPolicy,
+    "dqn": BackboneDQNPolicy,
+    "sac": BackboneSACPolicy,
+}
