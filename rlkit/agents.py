@@ -60,6 +60,14 @@ _SB3_POLICY_MODULES = {
     "stable_baselines3.sac.policies": "SAC",
     "stable_baselines3.td3.policies": "TD3",
 }
+#: ``(field of the saved data, algorithm)`` for models on :mod:`rlkit.deep.policies`,
+#: checked in order (PPO and A2C both have ``gae_lambda``; only PPO ``clip_range``).
+_RLKIT_POLICY_FIELDS = (
+    ("clip_range", "PPO"),
+    ("exploration_initial_eps", "DQN"),
+    ("target_entropy", "SAC"),
+    ("gae_lambda", "A2C"),
+)
 
 
 @runtime_checkable
@@ -458,6 +466,10 @@ def _infer_sb3_algorithm(path: str | os.PathLike[str]) -> str:
         return _SB3_POLICY_MODULES[module]
     if module == "stable_baselines3.common.policies":  # shared by PPO and A2C
         return "PPO" if "clip_range" in data else "A2C"
+    if module == "rlkit.deep.policies":  # one module for all: tell by the algorithm's fields
+        for field, algorithm in _RLKIT_POLICY_FIELDS:
+            if field in data:
+                return algorithm
     raise ValueError(
         f"cannot tell which algorithm saved {os.fspath(path)!r} (policy from {module!r}): "
         "pass algo='PPO' (or the class, for sb3-contrib models)"

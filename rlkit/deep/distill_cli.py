@@ -1,0 +1,170 @@
+"""The ``rlkit distill`` subcommand: behaviour cloning or DAgger from the planner.
+
+``rlkit/cli.py`` adds it to its subparsers::
+
+    from rlkit.deep.distill_cli import add_distill_parser
+    add_distill_parser(subparsers)
+    ...
+    args = parser.parse_args(argv)
+    return args.func(args)   # run_distill: exit status
+
+It writes ``OUT/model.zip`` (a stable-baselines3 PPO model: ``rlkit eval --agent
+OUT/model.zip`` evaluates it) and ``OUT/config.json`` (command, arguments, versions,
+result), and prints a one-line summary. Only the handler imports torch, so ``rlkit
+--help`` stays fast. Bad input (an env without an expert, an unknown env id or
+backbone) is printed as one line on stderr with status 2.
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="rlkit")
+>>> _ = add_distill_parser(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["distill", "--env", "rlkit/GridNav-v0", "--demos", "20",
+...                           "--method", "dagger", "--env-kwarg", "size=7"])
+>>> args.demos, args.method, args.env_kwarg, args.func.__name__
+(20, 'dagger', [('size', 7)], 'run_distill')
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_distill_parser", "run_distill"]
+
+#: Mirrors rlkit.deep.extractor.FINETUNE_MODES, which would import torch.
+_FINETUNE_MODES = ("scratch", "frozen", "full", "lora")
+
+
+def _env_kwarg(text: str) -> tuple[str, Any]:
+    """``"size=(8, 8)"`` -> ("size", (8, 8)); values are Python literals, else strings."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"--env-kwarg takes KEY=VALUE, got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
+def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``rlkit distill`` to ``subparsers`` (from ``parser.add_subparsers()``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "distill",
+        help="distil the planner into a pixel PPO policy (behaviour cloning or DAgger)",
+        description="Train rlkit's pixel PPO policy to imitate the env's planner "
+        "(env.unwrapped.expert_action()) by behaviour cloning or DAgger; write OUT/model.zip "
+        "(a stable-baselines3 PPO model) and OUT/config.json.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--env", required=True, help="env id with an expert, e.g. rlkit/GridNav-v0")
+    parser.add_argument(
+        "--env-kwarg",
+        action="append",
+        type=_env_kwarg,
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword argument of gymnasium.make (repeatable; obs=pixels is the default)",
+    )
+    parser.add_argument("--demos", type=int, default=10, help="expert episodes")
+    parser.add_argument("--method", choices=("bc", "dagger"), default="bc", help="algorithm")
+    parser.add_argument("--iterations", type=int, default=5, help="DAgger rounds")
+    parser.add_argument("--rollouts", type=int, default=5, help="DAgger episodes per round")
+    parser.add_argument(
+        "--beta-decay",
+        type=float,
+        default=0.5,
+        help="DAgger: the expert acts with probability BETA_DECAY**round",
+    )
+    parser.add_argument(
+        "--backbone", default="rlkit-cnn-v1", help="shipped backbone name or a .pt file"
+    )
+    parser.add_argument("--finetune", choices=_FINETUNE_MODES, default="full", help="mode")
+    parser.add_argument("--lora-rank", type=int, default=4, help="adapter rank (lora)")
+    parser.add_argument("--augment", action="store_true", help="random-shift augmentation")
+    parser.add_argument("--epochs", type=int, default=30, help="passes over the data per round")
+    parser.add_argument("--batch-size", type=int, default=64, help="minibatch size")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam step size")
+    parser.add_argument("--seed", type=int, default=0, help="seed of everything")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, ...")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default runs/ENV__distill-METHOD__SEED)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run_distill)
+    return parser
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+def run_distill(args: argparse.Namespace) -> int:
+    """Handle ``rlkit distill``: train, write ``OUT/model.zip`` and ``OUT/config.json``."""
+    import gymnasium as gym
+
+    from rlkit.deep.distill import behaviour_cloning, dagger
+    from rlkit.evaluation.atomic import atomic_write_text
+    from rlkit.evaluation.provenance import provenance
+
+    common: dict[str, Any] = {
+        "backbone": args.backbone,
+        "finetune": args.finetune,
+        "augment": args.augment,
+        "lora_rank": args.lora_rank,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "seed": args.seed,
+        "device": args.device,
+        "env_kwargs": dict(args.env_kwarg),
+        "progress_bar": not args.no_progress,
+    }
+    try:
+        if args.method == "dagger":
+            result = dagger(
+                args.env,
+                args.demos,
+                iterations=args.iterations,
+                rollouts_per_iteration=args.rollouts,
+                beta_decay=args.beta_decay,
+                **common,
+            )
+        else:
+            result = behaviour_cloning(args.env, args.demos, **common)
+    except (ValueError, FileNotFoundError, gym.error.Error, RuntimeError) as error:
+        # RuntimeError: torch's answer to an unusable --device (e.g. cuda without CUDA)
+        print(f"rlkit distill: error: {error}", file=sys.stderr)
+        return 2
+    out: Path = args.out or Path("runs") / f"{_slug(args.env)}__distill-{args.method}__{args.seed}"
+    model_path = result.save(out / "model.zip")
+    argv = getattr(args, "argv", None)
+    record = provenance(None if argv is None else ["rlkit", *argv])
+    config = {
+        "command": record.pop("command"),
+        "arguments": {
+            k: str(v) if isinstance(v, Path) else v
+            for k, v in vars(args).items()
+            if k not in ("func", "argv")
+        },
+        "distillation": result.config,
+        "result": result.summary(),
+        "model": model_path.name,
+        **record,
+    }
+    config_path = atomic_write_text(
+        out / "config.json", json.dumps(config, indent=2, default=str) + "\n"
+    )
+    summary = result.summary()
+    print(
+        f"distilled the planner on {args.env} by {args.method}: {summary['episodes']} episodes "
+        f"({summary['samples']} states), {summary['updates']} updates in "
+        f"{summary['seconds']:.1f} s, loss {summary['loss_first']:.3f} -> "
+        f"{summary['loss_last']:.3f}; wrote {model_path} and {config_path}"
+    )
+    return 0
