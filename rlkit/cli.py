@@ -6,9 +6,11 @@ One subcommand per job, each registered by an ``add_*(subparsers)`` function lis
 ``main`` calls ``args.func(args)`` for the exit status. Today::
 
     rlkit train --algo q_learning --env FrozenLake-v1 --steps 200000 --seed 0 --out runs/fl_q
+    rlkit train --algo ppo --env rlkit/GridNav-v0 --finetune lora --out runs/grid_ppo
     rlkit eval --agent runs/fl_q/agent.npz --env FrozenLake-v1 --episodes 100 --seeds 5
     rlkit render --env rlkit/GridNav-v0 --agent planner --episodes 3 --out run.gif
     rlkit pretrain --out runs/backbone
+    rlkit distill --env rlkit/GridNav-Map-v0 --demos 10 --out runs/grid_bc
     rlkit bench --suite quick
 
 Library errors that name bad input (``ValueError``) are printed as one line, without a
@@ -34,6 +36,7 @@ from typing import Any
 
 import rlkit
 from rlkit.backbones.cli import add_pretrain_parser
+from rlkit.deep.distill_cli import add_distill_parser
 from rlkit.evaluation.cli import add_eval_parser, add_render_parser
 from rlkit.sweep.cli import add_bench_parser
 
@@ -71,21 +74,41 @@ def build_parser() -> argparse.ArgumentParser:
 # -- rlkit train ---------------------------------------------------------------------
 
 
+#: Options of `rlkit train` that only tabular algorithms take (deep ones: DEEP_OPTIONS).
+_TABULAR_OPTIONS: dict[str, str] = {
+    "episodes": "--episodes",
+    "gamma": "--gamma",
+    "learning_rate": "--learning-rate",
+    "epsilon": "--epsilon",
+    "q_init": "--q-init",
+    "n": "--n",
+    "bins": "--bins",
+    "low": "--low",
+    "high": "--high",
+}
+
+
 def _add_train(subparsers: Any) -> None:
-    # Imported here, not at module level, so `rlkit --help` stays fast.
+    # Imported here, not at module level, so `rlkit --help` stays fast (neither imports
+    # torch: rlkit.deep.cli leaves that to its handler).
+    from rlkit.deep.cli import DEEP_ALGORITHMS, add_deep_train_arguments
     from rlkit.tabular import ALGORITHMS
 
     train = subparsers.add_parser(
         "train",
-        help="train a tabular agent and save it",
+        help="train a tabular or deep (ppo, dqn, sac) agent and save it",
         description=(
             "Train a tabular learner on a Gymnasium environment with Discrete observations "
             "and actions (or Box observations with --bins), then write OUT/agent.npz and "
-            "OUT/config.json."
+            "OUT/config.json; or a stable-baselines3 PPO, DQN or SAC agent on pixels "
+            "through a backbone CNN (--algo ppo|dqn|sac), then write OUT/model.zip, "
+            "OUT/config.json, checkpoints and logs."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    train.add_argument("--algo", required=True, choices=sorted(ALGORITHMS), help="algorithm")
+    train.add_argument(
+        "--algo", required=True, choices=sorted([*ALGORITHMS, *DEEP_ALGORITHMS]), help="algorithm"
+    )
     train.add_argument("--env", required=True, help="Gymnasium environment id")
     train.add_argument("--env-kwargs", type=_json_object, default={}, help="JSON keyword args")
     train.add_argument("--max-episode-steps", type=int, default=None, help="time limit")
@@ -108,12 +131,50 @@ def _add_train(subparsers: Any) -> None:
     train.add_argument("--high", default=None, help="upper bounds for --bins")
     train.add_argument("--out", type=Path, default=None, help="output folder (default runs/NAME)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_deep_train_arguments(train)
     train.set_defaults(func=_train)
 
 
+class _Unset(list[Any]):
+    """Marks an option left out (a list, so ``action="append"`` options accept it)."""
+
+
+def _given_options(args: argparse.Namespace) -> set[str]:
+    """Destinations of the options on ``rlkit train``'s command line (``args.argv``),
+    even those given their default value."""
+    argv = getattr(args, "argv", None)
+    if argv is None or "train" not in argv:
+        return set()
+    subparsers = argparse.ArgumentParser().add_subparsers()
+    _add_train(subparsers)
+    unset = _Unset()
+    namespace = argparse.Namespace(**{key: unset for key in vars(args)})
+    subparsers.choices["train"].parse_args(argv[argv.index("train") + 1 :], namespace)
+    return {key for key, value in vars(namespace).items() if value is not unset}
+
+
 def _train(args: argparse.Namespace) -> int:
+    from rlkit.deep.cli import DEEP_ALGORITHMS, DEEP_OPTIONS, run_deep_train
     from rlkit.tabular import ALGORITHMS, DiscretizeObservation
 
+    deep = args.algo in DEEP_ALGORITHMS
+    other = _TABULAR_OPTIONS if deep else DEEP_OPTIONS
+    given = _given_options(args)
+    wrong = [flag for dest, flag in other.items() if dest in given]
+    if wrong and deep:
+        raise ValueError(
+            f"{', '.join(wrong)}: only for tabular algorithms, not {args.algo}; set its "
+            "hyperparameters with --set KEY=VALUE (e.g. --set gamma=0.95)"
+        )
+    if wrong:
+        raise ValueError(
+            f"{', '.join(wrong)}: only for deep algorithms ({', '.join(DEEP_ALGORITHMS)}), "
+            f"not {args.algo}"
+        )
+    for dest in other:  # keep each kind's recorded arguments to its own options
+        delattr(args, dest)
+    if deep:
+        return run_deep_train(args)
     if args.steps is None and args.episodes is None:
         raise ValueError("give a training budget: --steps N and/or --episodes N")
     env = _make_env(args.env, args.env_kwargs, args.max_episode_steps)
@@ -182,6 +243,7 @@ SUBCOMMANDS: list[Callable[[Any], object]] = [
     add_eval_parser,
     add_render_parser,
     add_pretrain_parser,
+    add_distill_parser,
     add_bench_parser,
 ]
 

@@ -7,6 +7,12 @@
   (``BackbonePPOPolicy``, ...), keeping pretrained weights through SB3's init and
   training the backbone at its own learning-rate scale.
 - :mod:`rlkit.deep.lora`: low-rank adapters for conv and linear layers.
+- :func:`rlkit.deep.train.train`: PPO, DQN or SAC on pixels with per-algorithm YAML
+  hyperparameters, atomic checkpoints and resume (``rlkit train --algo ppo``); import it
+  from its module (``rlkit.deep.train`` names the module here). :class:`GoalPixels`
+  (:mod:`rlkit.deep.wrappers`) gives HER goal-conditioned frames.
+- :func:`behaviour_cloning` and :func:`dagger` (:mod:`rlkit.deep.distill`): the planner
+  distilled into the same pixel policy from :func:`collect_demos` (``rlkit distill``).
 
 Needs the ``rl`` extra (torch, stable-baselines3). Names load on first use.
 """
@@ -17,6 +23,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rlkit.deep.demos import Demos, collect_demos
+    from rlkit.deep.distill import DistillResult, behaviour_cloning, dagger
     from rlkit.deep.extractor import FINETUNE_MODES, BackboneExtractor, random_shift
     from rlkit.deep.lora import add_lora, merge_lora
     from rlkit.deep.policies import (
@@ -25,6 +33,8 @@ if TYPE_CHECKING:
         BackbonePPOPolicy,
         BackboneSACPolicy,
     )
+    from rlkit.deep.train import TrainResult, load_hyperparams
+    from rlkit.deep.wrappers import GoalPixels
 
 #: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
 _MODULES: dict[str, str] = {
@@ -37,6 +47,14 @@ _MODULES: dict[str, str] = {
     "BackboneDQNPolicy": "policies",
     "BackbonePPOPolicy": "policies",
     "BackboneSACPolicy": "policies",
+    "Demos": "demos",
+    "collect_demos": "demos",
+    "DistillResult": "distill",
+    "behaviour_cloning": "distill",
+    "dagger": "distill",
+    "TrainResult": "train",
+    "load_hyperparams": "train",
+    "GoalPixels": "wrappers",
 }
 
 __all__ = [
@@ -46,7 +64,15 @@ __all__ = [
     "BackboneExtractor",
     "BackbonePPOPolicy",
     "BackboneSACPolicy",
+    "Demos",
+    "DistillResult",
+    "GoalPixels",
+    "TrainResult",
     "add_lora",
+    "behaviour_cloning",
+    "collect_demos",
+    "dagger",
+    "load_hyperparams",
     "merge_lora",
     "random_shift",
 ]

@@ -103,7 +103,7 @@ def test_unknown_env_and_algorithm(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(argv) == 2
     assert "NoSuchEnv" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
-        main(["train", "--algo", "ppo", "--env", "FrozenLake-v1", "--steps", "10"])
+        main(["train", "--algo", "a2c", "--env", "FrozenLake-v1", "--steps", "10"])
     assert exit_info.value.code == 2
 
 
