@@ -81,6 +81,9 @@ class AgentKind:
     takes_kwargs: bool = False
     check_kwargs: Callable[[dict[str, Any]], None] | None = None
     summary: str = ""
+    #: Whether a training kind takes its budget as ``steps`` (env steps); kinds that
+    #: train on a fixed dataset (behaviour cloning) set their budget in ``kwargs``.
+    needs_steps: bool = True
 
 
 #: Kind name -> kind.
@@ -94,6 +97,7 @@ def register_agent_kind(
     takes_kwargs: bool = False,
     check_kwargs: Callable[[dict[str, Any]], None] | None = None,
     summary: str = "",
+    needs_steps: bool = True,
 ) -> Callable[[BuildAgent], BuildAgent]:
     """Decorator registering ``build(cell) -> TrainedAgent`` as the kind ``name``.
 
@@ -110,6 +114,9 @@ def register_agent_kind(
         every cell.
     summary : str
         One line for help texts.
+    needs_steps : bool
+        Whether a kind that trains takes ``steps`` (False: it must not; its budget,
+        such as demos and epochs, is in ``kwargs``).
 
     Examples
     --------
@@ -122,7 +129,9 @@ def register_agent_kind(
     """
 
     def register(build: BuildAgent) -> BuildAgent:
-        AGENT_KINDS[name] = AgentKind(name, build, trains, takes_kwargs, check_kwargs, summary)
+        AGENT_KINDS[name] = AgentKind(
+            name, build, trains, takes_kwargs, check_kwargs, summary, needs_steps
+        )
         return build
 
     return register
@@ -183,10 +192,15 @@ def check_agent_kind(kind: str, kwargs: dict[str, Any], steps: int | None) -> No
     if ":" in kind:
         return
     spec = resolve_agent_kind(kind)
-    if spec.trains and steps is None:
+    if spec.trains and spec.needs_steps and steps is None:
         raise ValueError(f"kind {kind!r} trains: give a training budget 'steps: N'")
     if not spec.trains and steps is not None:
         raise ValueError(f"kind {kind!r} does not train: remove 'steps'")
+    if spec.trains and not spec.needs_steps and steps is not None:
+        raise ValueError(
+            f"kind {kind!r} trains on a fixed dataset: remove 'steps' (its budget is in "
+            "kwargs, e.g. demos and epochs)"
+        )
     if kwargs and not spec.takes_kwargs:
         raise ValueError(f"kind {kind!r} takes no kwargs: remove 'kwargs'")
     if spec.check_kwargs is not None:
@@ -303,3 +317,94 @@ for _algorithm in TABULAR_KINDS:
         check_kwargs=partial(_check_tabular_kwargs, _algorithm),
         summary=f"rlkit.tabular {_algorithm}, trained for `steps` on the cell's env",
     )(partial(_train_tabular, algorithm=_algorithm))
+
+
+# -- deep kinds (rlkit.deep: torch and stable-baselines3, imported in the worker) ------
+
+
+def _check_deep_kwargs(function_path: str, fixed: tuple[str, ...], kwargs: dict[str, Any]) -> None:
+    """Check ``kwargs`` against the signature of ``module:function`` (without importing
+    torch twice: the module is imported once per process)."""
+    module_name, _, function_name = function_path.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    parameters = inspect.signature(function).parameters
+    allowed = [p for p in parameters if p not in fixed]
+    for key in kwargs:
+        if key in fixed:
+            raise ValueError(f"kwargs.{key}: set by the cell ({', '.join(fixed)}); remove it")
+        if key not in allowed:
+            raise ValueError(
+                f"kwargs: {function_name} takes no argument {key!r} (it takes {', '.join(allowed)})"
+            )
+
+
+#: Arguments every deep kind's cell sets itself.
+_DEEP_FIXED = ("algo", "env_id", "env_kwargs", "seed", "total_steps", "progress_bar", "out")
+
+
+def _train_deep(cell: Cell, algo: str) -> TrainedAgent:
+    from rlkit.deep.train import train
+
+    steps = cell.agent.steps
+    if steps is None:
+        raise ValueError(f"kind {algo!r} needs a training budget 'steps'")
+    result = train(
+        algo,
+        cell.env.id,
+        env_kwargs=dict(cell.env.kwargs),
+        total_steps=steps,
+        seed=cell.seed,
+        **cell.agent.kwargs,
+    )
+    curve = LearningCurve(steps)
+    for point in result.learning_curve:
+        curve.add(int(point["step"]), float(point["episode_return"]), int(point["episode_length"]))
+    return TrainedAgent(
+        result.model,
+        steps=result.steps,
+        episodes=result.episodes,
+        learning_curve=curve.points(),
+        info={"algorithm": algo, "hyperparameters": result.hyperparams},
+    )
+
+
+for _algorithm in ("ppo", "dqn", "sac"):
+    register_agent_kind(
+        _algorithm,
+        trains=True,
+        takes_kwargs=True,
+        check_kwargs=partial(_check_deep_kwargs, "rlkit.deep.train:train", _DEEP_FIXED),
+        summary=f"stable-baselines3 {_algorithm.upper()} on the rlkit backbone "
+        "(rlkit.deep.train), for `steps` env steps",
+    )(partial(_train_deep, algo=_algorithm))
+
+
+#: Arguments every distillation cell sets itself.
+_DISTILL_FIXED = ("env_id", "env_kwargs", "seed", "progress_bar")
+
+
+def _distill(cell: Cell, method: str) -> TrainedAgent:
+    from rlkit.deep import distill
+
+    function = distill.behaviour_cloning if method == "bc" else distill.dagger
+    result = function(
+        cell.env.id, env_kwargs=dict(cell.env.kwargs), seed=cell.seed, **cell.agent.kwargs
+    )
+    return TrainedAgent(
+        result.model,
+        steps=result.updates,
+        episodes=result.expert_episodes,
+        info={"method": method, **result.summary()},
+    )
+
+
+for _method, _function in (("bc", "behaviour_cloning"), ("dagger", "dagger")):
+    register_agent_kind(
+        _method,
+        trains=True,
+        needs_steps=False,
+        takes_kwargs=True,
+        check_kwargs=partial(_check_deep_kwargs, f"rlkit.deep.distill:{_function}", _DISTILL_FIXED),
+        summary=f"{_method} from planner demos into the pixel policy (rlkit.deep.distill); "
+        "budget: kwargs demos, epochs",
+    )(partial(_distill, method=_method))

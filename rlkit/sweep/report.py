@@ -42,6 +42,7 @@ def write_report(
     *,
     command: list[str] | None = None,
     plots: bool = True,
+    sections: Sequence[str] = (),
 ) -> Path:
     """Write ``<folder>/report.md`` (and ``<folder>/plots/*.png``) from the cell files.
 
@@ -58,6 +59,9 @@ def write_report(
         Recorded as the command that made the report (default ``sys.argv``).
     plots : bool
         Also draw the PNG plots (matplotlib).
+    sections : sequence of str
+        Markdown lines put before the per-env tables (an experiment's own findings,
+        such as the headline experiment's verdict).
 
     Returns
     -------
@@ -91,6 +95,7 @@ def write_report(
     )
     lines.append("")
 
+    lines += [*sections, ""] if sections else []
     merged = _merge(finished, documents)
     if merged:
         lines += _overview(suite, merged)
