@@ -96,6 +96,12 @@ def _wrap_angle(x: FloatArray) -> FloatArray:
     return np.where(wrapped == -math.pi, math.pi, wrapped)
 
 
+def _wrap_float(x: float) -> float:
+    """:func:`_wrap_angle` of one float: Python's ``%`` is ``np.remainder`` (floored)."""
+    wrapped = (x + math.pi) % _TWO_PI - math.pi
+    return math.pi if wrapped == -math.pi else wrapped
+
+
 def interpolation_steps(max_step: FloatArray | float, resolution: float) -> NDArray[np.int64]:
     """Return how many equal pieces a motion of largest joint change ``max_step`` needs.
 
@@ -188,6 +194,10 @@ class PlanarArm:
         self.upper: FloatArray = upper
         self._circles = [o for o in self.obstacles if isinstance(o, Circle)]
         self._boxes = [o for o in self.obstacles if isinstance(o, Box)]
+        # for the methods on Python floats
+        self._lengths_floats: list[float] = lengths.tolist()
+        self._wraps: list[bool] = continuous.tolist()
+        self._all_continuous = all(self._wraps)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -274,6 +284,8 @@ class PlanarArm:
         array([ True, False])
         """
         q = self._config(q)
+        if self._all_continuous:
+            return np.ones(q.shape[:-1], dtype=bool)
         limited = ~self.continuous
         ok = (q[..., limited] >= self.lower[limited]) & (q[..., limited] <= self.upper[limited])
         return np.asarray(ok.all(axis=-1))
@@ -329,6 +341,55 @@ class PlanarArm:
                [1.5, 1. ]])
         """
         return self.forward(q)[..., -1, :]
+
+    # ------------------------------------------------------------------ Python floats
+    # One configuration as floats, for stepping one environment: a numpy call costs about
+    # a microsecond, these whole methods about that. They do the batched methods'
+    # arithmetic in the same order, so the results are equal to the last bit: numpy's
+    # float64 cos and sin call the C library as the math module does, and its sums of
+    # fewer than 8 terms (at most 7 joints) add in order. Tests check it.
+    def move_floats(self, q: Sequence[float], change: Sequence[float]) -> tuple[list[float], float]:
+        """Return where a joint change leads and how long that motion is, on floats.
+
+        For one configuration ``q`` and change given as floats: ``wrap(q + change)`` and
+        the :meth:`distance` from ``q`` to it, as floats.
+
+        Examples
+        --------
+        >>> PlanarArm([1.0, 1.0]).move_floats([3.0, 0.0], [0.5, -0.5])
+        ([-2.7831853071795862, -0.5], 0.7071067811865476)
+        """
+        target = []
+        total = 0.0
+        for a, c, wraps in zip(q, change, self._wraps, strict=True):
+            if wraps:
+                b = _wrap_float(a + c)
+                d = _wrap_float(b - a)
+            else:
+                b = a + c
+                d = b - a
+            target.append(b)
+            total += d * d
+        return target, math.sqrt(total)
+
+    def forward_floats(self, q: Sequence[float]) -> list[tuple[float, float]]:
+        """Return :meth:`forward` of one configuration given as floats: ``n + 1`` points.
+
+        Examples
+        --------
+        >>> PlanarArm([1.0, 0.8]).forward_floats([0.0, math.pi / 2])
+        [(0.0, 0.0), (1.0, 0.0), (1.0, 0.8)]
+        """
+        bx, by = self.base
+        points = [(bx, by)]
+        # running sums as cumsum's: from -0.0, since -0.0 + v is v for every v
+        angle = x = y = -0.0
+        for qj, length in zip(q, self._lengths_floats, strict=True):
+            angle += qj
+            x += length * math.cos(angle)
+            y += length * math.sin(angle)
+            points.append((x + bx, y + by))
+        return points
 
     def inverse(
         self,
@@ -392,50 +453,101 @@ class PlanarArm:
         target = np.asarray(_point(xy, "xy"))
         rel = target - np.asarray(self.base)
         dist = float(np.hypot(*rel))
-        slack = 1e-9 * self.max_reach
-        if not self.min_reach - slack <= dist <= self.max_reach + slack:
+        if not self._in_annulus(np.asarray(dist)):
             raise ValueError(
                 f"xy = {tuple(target.tolist())} is at distance {dist:.6g} from the base, outside "
                 f"the reachable annulus [{self.min_reach:.6g}, {self.max_reach:.6g}]"
             )
         guess = None if q0 is None else self._config(q0, "q0").reshape(self.n_joints)
         if self.n_joints <= 2:
-            candidates = self._inverse_closed_form(rel, dist)
+            q, valid = self.inverse_many(target[None, :])
+            closed_form = list(q[0, valid[0]])
             if guess is not None:
-                candidates.sort(key=lambda q: float(self.distance(guess, q)))
-        else:
-            seeds = self.sample(restarts, seed)
-            if guess is not None:
-                seeds = np.vstack([guess, seeds])
-            candidates = self._inverse_dls(target, seeds, damping, max_iter, tol)
+                closed_form.sort(key=lambda s: float(self.distance(guess, s)))
+            return closed_form
+        seeds = self.sample(restarts, seed)
+        if guess is not None:
+            seeds = np.vstack([guess, seeds])
+        candidates = self._inverse_dls(target, seeds, damping, max_iter, tol)
+        fitted, within = self._into_limits(candidates)
         solutions: list[FloatArray] = []
-        for q in candidates:
-            fitted = self._into_limits(q)
-            if fitted is not None and all(self.distance(fitted, s) > 1e-6 for s in solutions):
-                solutions.append(fitted)
+        for q, ok in zip(fitted, within.tolist(), strict=True):
+            if ok and all(self.distance(q, s) > 1e-6 for s in solutions):
+                solutions.append(q)
         return solutions
 
-    def _inverse_closed_form(self, rel: FloatArray, dist: float) -> list[FloatArray]:
-        heading = math.atan2(rel[1], rel[0])
+    def inverse_many(self, xy: ArrayLike) -> tuple[FloatArray, BoolArray]:
+        """Return the closed-form inverse kinematics of many points (one or two links only).
+
+        :meth:`inverse` of every row of ``xy`` at once (it calls this for one point):
+        for two links both elbow solutions, elbow angle ``q[1] >= 0`` first.
+
+        Parameters
+        ----------
+        xy : array_like, shape (m, 2)
+            Target positions of the end effector.
+
+        Returns
+        -------
+        q : ndarray, shape (m, k, n)
+            Candidate solutions of each point (``k`` = 2 for two links, 1 for one), shifted
+            into the joint limits as :meth:`inverse` returns them.
+        valid : ndarray of bool, shape (m, k)
+            Which candidates are solutions: the point is in the reachable annulus (up to
+            the rounding :meth:`inverse` allows), the candidate is within the limits and
+            it is not the same (within 1e-6) as a valid one before it (the two elbows
+            coincide on the boundary of the annulus).
+
+        Raises
+        ------
+        ValueError
+            For an arm of more than two links, or ``xy`` not of shape ``(m, 2)``.
+
+        Examples
+        --------
+        >>> arm = PlanarArm([1.0, 1.0], joint_limits=[None, (0.0, 3.0)])
+        >>> q, valid = arm.inverse_many([[1.0, 1.0], [2.0, 0.0], [3.0, 0.0]])
+        >>> valid
+        array([[ True, False],
+               [ True, False],
+               [False, False]])
+        >>> q[0, 0].round(4)
+        array([0.    , 1.5708])
+        """
+        if self.n_joints > 2:
+            raise ValueError(
+                f"inverse_many is closed-form, for one or two links; this arm has "
+                f"{self.n_joints}: use inverse"
+            )
+        target = np.asarray(xy, dtype=np.float64)
+        if target.ndim != 2 or target.shape[1] != 2:
+            raise ValueError(f"xy must have shape (m, 2), got {target.shape}")
+        rel = target - np.asarray(self.base)
+        dist = np.hypot(rel[:, 0], rel[:, 1])
+        reachable = self._in_annulus(dist)
+        heading = np.arctan2(rel[:, 1], rel[:, 0])
         if self.n_joints == 1:
-            return [np.array([heading])]
-        l1, l2 = self.link_lengths
-        c2 = float(np.clip((dist**2 - l1**2 - l2**2) / (2 * l1 * l2), -1.0, 1.0))
-        # on the boundary of the annulus (up to rounding) the two elbows coincide
-        if abs(c2) > 1.0 - 1e-12:
-            c2 = math.copysign(1.0, c2)
-        s2 = math.sqrt(1.0 - c2 * c2)
-        signs = (1.0, -1.0) if s2 > 0 else (1.0,)
-        out = []
-        for sign in signs:
-            q2 = math.atan2(sign * s2, c2)
-            q1 = heading - math.atan2(l2 * math.sin(q2), l1 + l2 * math.cos(q2))
-            out.append(np.array([q1, q2]))
-        return out
+            q, distinct = heading[:, None, None], np.ones((len(rel), 1), dtype=bool)
+        else:
+            l1, l2 = self.link_lengths.tolist()
+            c2 = np.clip((dist**2 - l1**2 - l2**2) / (2 * l1 * l2), -1.0, 1.0)
+            # on the boundary of the annulus (up to rounding) the two elbows coincide
+            c2 = np.where(np.abs(c2) > 1.0 - 1e-12, np.copysign(1.0, c2), c2)
+            s2 = np.sqrt(1.0 - c2 * c2)
+            q2 = np.arctan2(np.stack([s2, -s2], axis=1), c2[:, None])
+            q1 = heading[:, None] - np.arctan2(l2 * np.sin(q2), l1 + l2 * np.cos(q2))
+            q = np.stack([q1, q2], axis=-1)
+            distinct = np.stack([np.ones(len(rel), dtype=bool), s2 > 0], axis=1)
+        q, within = self._into_limits(q)
+        valid = within & distinct & reachable[:, None]
+        if self.n_joints == 2:
+            valid[:, 1] &= ~valid[:, 0] | (self.distance(q[:, 0], q[:, 1]) > 1e-6)
+        return q, valid
 
     def _inverse_dls(
         self, target: FloatArray, seeds: FloatArray, damping: float, max_iter: int, tol: float
-    ) -> list[FloatArray]:
+    ) -> FloatArray:
+        """Return the configurations, shape (c, n), that converged from the seeds."""
         q = seeds.copy()
         lam2 = (damping * self.max_reach) ** 2
         limited = ~self.continuous
@@ -453,14 +565,21 @@ class PlanarArm:
             q[active] += step[active]
             q[:, limited] = np.clip(q[:, limited], self.lower[limited], self.upper[limited])
         err = np.linalg.norm(target - self.end_effector(q), axis=1)
-        return [q[i] for i in np.flatnonzero(err < tol * self.max_reach)]
+        return q[err < tol * self.max_reach]
 
-    def _into_limits(self, q: FloatArray) -> FloatArray | None:
-        """Shift each angle by whole turns into its limits; ``None`` if impossible."""
+    def _in_annulus(self, dist: FloatArray) -> BoolArray:
+        """Whether distances from the base are reachable, with a rounding slack."""
+        slack = 1e-9 * self.max_reach
+        return np.asarray((self.min_reach - slack <= dist) & (dist <= self.max_reach + slack))
+
+    def _into_limits(self, q: FloatArray) -> tuple[FloatArray, BoolArray]:
+        """Shift each angle by whole turns into its limits; also whether that worked."""
         q = self.wrap(q)
+        if self._all_continuous:
+            return q, np.ones(q.shape[:-1], dtype=bool)
         turns = np.ceil((self.lower - q) / _TWO_PI - 1e-12)
         shifted = np.where(self.continuous, q, q + _TWO_PI * turns)
-        return shifted if bool(self.within_limits(shifted)) else None
+        return shifted, self.within_limits(shifted)
 
     # ------------------------------------------------------------------ collisions
     def in_collision(self, q: ArrayLike) -> BoolArray:
@@ -487,7 +606,7 @@ class PlanarArm:
         q = self._config(q)
         flat = q.reshape(-1, self.n_joints)
         hit = ~self.within_limits(flat)
-        for lo in range(0, len(flat), _CHUNK):
+        for lo in range(0, len(flat) if self.obstacles else 0, _CHUNK):
             chunk = slice(lo, lo + _CHUNK)
             hit[chunk] |= self._links_hit(flat[chunk])
         return hit.reshape(q.shape[:-1])

@@ -1,9 +1,10 @@
 """ArmBatch: the state of N ArmReach episodes and their step, in numpy batch operations.
 
-The single environment is an ``ArmBatch`` of one and the vector environment one of N,
-so both run the very same arithmetic on arrays of the same layout: sub-environment
-``i`` of a vector env returns exactly what a single env returns. Kinematics,
-distances and collision checks are :class:`planners.PlanarArm`'s batched methods.
+The vector environment holds one ``ArmBatch`` of N. Kinematics, distances and
+collision checks are :class:`planners.PlanarArm`'s batched methods. The single
+environment runs the same arithmetic on Python floats (:class:`~envs.arm.single.ArmSingle`,
+faster for one arm), so sub-environment ``i`` of a vector env returns exactly what a
+single env returns.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy.typing as npt
 from envs.arm.config import ArmReachConfig, obstacle_features
 from envs.arm.drawing import SceneView
 from envs.arm.episode import Episode
-from envs.arm.expert import PathFollower
+from envs.arm.expert import Expert
 
 __all__ = ["INFO_KEYS", "ArmBatch"]
 
@@ -56,7 +57,7 @@ class ArmBatch:
         self.collision = np.zeros(n, dtype=bool)
         self.features = np.tile(cfg.fixed_features, (n, 1))
         self.episodes: list[Episode | None] = [None] * n
-        self.followers: list[PathFollower | None] = [None] * n
+        self.experts: list[Expert | None] = [None] * n
         self.view = SceneView(cfg.pixel_shape, cfg.extent) if cfg.obs == "pixels" else None
         self._backgrounds = np.zeros(
             (n, *cfg.pixel_shape, 3) if cfg.obs == "pixels" else (n, 0, 0, 3), dtype=np.uint8
@@ -68,7 +69,7 @@ class ArmBatch:
         cfg = self.config
         for i, episode in zip(ids.tolist(), episodes, strict=True):
             self.episodes[i] = episode
-            self.followers[i] = None  # made on the first expert call
+            self.experts[i] = Expert(cfg, episode)
         self.q[ids] = np.stack([e.start for e in episodes])
         self.goal[ids] = np.stack([e.goal for e in episodes])
         self.optimal_length[ids] = [e.optimal_length for e in episodes]
@@ -185,24 +186,6 @@ class ArmBatch:
     # ------------------------------------------------------------------ expert
     def expert_action(self, i: int) -> npt.NDArray[np.float32] | int:
         """The action following the planner's path in row ``i`` (see ``expert_action``)."""
-        cfg = self.config
-        episode = self.episodes[i]
-        assert episode is not None
-        if self.success[i]:
-            return cfg.still_action if cfg.discrete else np.zeros(cfg.n_joints, np.float32)
-        follower = self.followers[i]
-        if follower is None:
-            follower = self.followers[i] = PathFollower(
-                episode.arm,
-                episode.plan,
-                episode.goal,
-                radius=cfg.step_size,
-                resolution_deg=cfg.plan_resolution_deg,
-                success_radius=cfg.success_radius,
-                check_motion=cfg.checks_motion,
-            )
-        q = self.q[i]
-        if cfg.discrete:
-            changes = cfg.increments * cfg.discrete_step
-            return follower.lattice_action(q, changes, cfg.still_action)
-        return follower.box_action(q, cfg.max_step)
+        expert = self.experts[i]
+        assert expert is not None
+        return expert.action(self.q[i], bool(self.success[i]))

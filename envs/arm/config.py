@@ -39,6 +39,8 @@ REWARD_TYPES = ("sparse", "dense")
 DEFAULT_MAX_STEP = 0.1
 #: Numbers describing one obstacle in the observation: kind, centre x, y, half sizes x, y.
 FEATURES_PER_OBSTACLE = 5
+# box actions of these dtypes are read without numpy (change_floats)
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Smallest side of a pixel observation or frame.
 MIN_PIXELS = 16
 #: The shown square is this many times the reach, around the base.
@@ -213,6 +215,10 @@ class ArmReachConfig:
         self.n_actions = 3**n
         self.still_action = (self.n_actions - 1) // 2
         self.step_size = self.discrete_step if self.discrete else self.max_step
+        # the joint changes of the discrete actions, as floats (see change_floats)
+        self._discrete_changes = [
+            tuple(row) for row in (self.increments * self.discrete_step).tolist()
+        ]
 
         # ---- reward and episode end
         if reward_type not in REWARD_TYPES:
@@ -352,6 +358,33 @@ class ArmReachConfig:
             )
         return self._box_changes(action, (self.n_joints,), "action")
 
+    def change_floats(self, action: object) -> Sequence[float]:
+        """Return :meth:`check_action` as floats, quickly for the usual actions.
+
+        An int of the discrete space, or a float32 or float64 array of shape ``(n,)``
+        in ``[-1, 1]``, is read with plain Python; anything else goes through
+        :meth:`check_action` (same values, same errors).
+
+        Examples
+        --------
+        >>> ArmReachConfig(n_links=2).change_floats(np.array([1.0, -0.5], np.float32))
+        [0.1, -0.05]
+        """
+        if self.discrete:
+            if type(action) is int and 0 <= action < self.n_actions:
+                return self._discrete_changes[action]
+        elif (
+            type(action) is np.ndarray
+            and action.dtype in _FLOAT_DTYPES
+            and action.shape == (self.n_joints,)
+        ):
+            step = self.max_step
+            changes = [v * step for v in action.tolist() if -1.0 <= v <= 1.0]  # NaN fails
+            if len(changes) == self.n_joints:
+                return changes
+        checked: list[float] = self.check_action(action).tolist()
+        return checked
+
     def check_actions(self, actions: object, num_envs: int) -> FloatArray:
         """Joint changes ``(num_envs, n)`` of a batch of actions; ValueError naming a bad one."""
         if not self.discrete:
@@ -395,4 +428,10 @@ class ArmReachConfig:
         """Sparse: -1 until within ``success_radius``, then 0. Dense: minus the distance."""
         if self.reward_type == "sparse":
             return np.where(distance > self.success_radius, -1.0, 0.0)
+        return -distance
+
+    def reward_float(self, distance: float) -> float:
+        """:meth:`reward` of one distance, as a float."""
+        if self.reward_type == "sparse":
+            return -1.0 if distance > self.success_radius else 0.0
         return -distance

@@ -12,10 +12,10 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium.error import ResetNeeded
 
-from envs.arm.batch import ArmBatch
 from envs.arm.config import DEFAULT_MAX_STEP, ArmReachConfig
 from envs.arm.drawing import SceneView
 from envs.arm.episode import Episode, ObstacleLayout
+from envs.arm.single import ArmSingle
 from envs.render import Window
 from planners import ArmPlan, Obstacle, PlanarArm
 
@@ -221,7 +221,7 @@ class ArmReachEnv(gym.Env[Any, Any]):
         self.render_mode = render_mode
         self.observation_space = cfg.observation_space
         self.action_space = cfg.action_space
-        self._batch = ArmBatch(cfg, 1)
+        self._state = ArmSingle(cfg)
         self._ready = False
         self._frame_view: SceneView | None = None
         self._frame_background: npt.NDArray[np.uint8] | None = None
@@ -233,29 +233,23 @@ class ArmReachEnv(gym.Env[Any, Any]):
     ) -> tuple[Any, dict[str, Any]]:
         """Draw a new episode (obstacles, start, goal) from ``np_random`` and plan it."""
         super().reset(seed=seed)
-        episode = self.config.sampler.sample(self.np_random)
-        self._batch.begin(np.zeros(1, dtype=np.intp), [episode])
+        state = self._state
+        state.begin(self.config.sampler.sample(self.np_random))
         self._ready = True
         self._frame_background = None
         if self.render_mode == "human":
             self.render()
-        return self._observe(), self._info()
+        return state.observe(), state.info()
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Turn the joints by the action (or stay, if the move collides)."""
         if not self._ready:
             raise ResetNeeded("call reset() before step()")
-        change = self.config.check_action(action)
-        rewards, terminated, truncated = self._batch.step(change[None, :])
+        state = self._state
+        reward, terminated, truncated = state.step(self.config.change_floats(action))
         if self.render_mode == "human":
             self.render()
-        return (
-            self._observe(),
-            float(rewards[0]),
-            bool(terminated[0]),
-            bool(truncated[0]),
-            self._info(),
-        )
+        return state.observe(), reward, terminated, truncated, state.info()
 
     def expert_action(self) -> Any:
         """The action that follows the planner's path toward the goal.
@@ -280,7 +274,7 @@ class ArmReachEnv(gym.Env[Any, Any]):
             An action of :attr:`action_space`.
         """
         self._require_episode()
-        return self._batch.expert_action(0)
+        return self._state.expert_action()
 
     def _reward_function(self, name: str) -> None:
         if self.config.obs != "dict":
@@ -345,7 +339,7 @@ class ArmReachEnv(gym.Env[Any, Any]):
     def q(self) -> FloatArray:
         """The joint angles now (a copy)."""
         self._require_episode()
-        return self._batch.q[0].copy()
+        return np.array(self._state.q)
 
     @property
     def goal(self) -> FloatArray:
@@ -381,26 +375,10 @@ class ArmReachEnv(gym.Env[Any, Any]):
 
     # ------------------------------------------------------------------ internals
     def _require_episode(self) -> Episode:
-        episode = self._batch.episodes[0]
+        episode = self._state.episode
         if episode is None:
             raise ResetNeeded("call reset() before using the episode")
         return episode
-
-    def _observe(self) -> Any:
-        obs = self._batch.observe()
-        if isinstance(obs, dict):
-            return {key: value[0] for key, value in obs.items()}
-        return obs[0]
-
-    def _info(self) -> dict[str, Any]:
-        batch = self._batch
-        return {
-            "is_success": bool(batch.success[0]),
-            "collision": bool(batch.collision[0]),
-            "distance_to_goal": float(batch.distance[0]),
-            "optimal_length": float(batch.optimal_length[0]),
-            "path_length": float(batch.path_length[0]),
-        }
 
     def _render_frame(self) -> npt.NDArray[np.uint8]:
         cfg = self.config
@@ -414,5 +392,5 @@ class ArmReachEnv(gym.Env[Any, Any]):
                 cfg.reach, episode.arm.obstacles, episode.goal, cfg.success_radius, trace
             )
         frame = self._frame_background.copy()
-        view.draw_arm(frame, self._batch.points[0])
+        view.draw_arm(frame, self._state.points_array())
         return frame

@@ -17,11 +17,13 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from planners import ArmPlan, Box, Circle, NoPath, Obstacle, PlanarArm
+from planners.cspace import plan_reach
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -191,6 +193,14 @@ class Episode:
         return self.plan.cost
 
 
+class _Draw(NamedTuple):
+    """One attempt at an episode, before the checks and the planning."""
+
+    arm: PlanarArm
+    start: FloatArray
+    goal_q: FloatArray | None  # the goal's configuration; None for a fixed goal point
+
+
 class EpisodeSampler:
     """Draws solvable episodes for an arm, from a random generator only.
 
@@ -235,7 +245,7 @@ class EpisodeSampler:
         self.goal = None if goal is None else np.asarray(goal, dtype=np.float64)
         self.resolution_deg = resolution_deg
         self._fixed_arm = (
-            PlanarArm(arm.link_lengths, arm.joint_limits, layout.sample(np.random.default_rng(), 1))
+            self._with_obstacles(layout.sample(np.random.default_rng(), 1))
             if layout.fixed
             else None
         )
@@ -247,7 +257,7 @@ class EpisodeSampler:
         return self._fixed_arm
 
     def sample(self, rng: np.random.Generator) -> Episode:
-        """Draw one solvable episode.
+        """Draw one solvable episode: ``sample_many([rng])[0]``.
 
         Raises
         ------
@@ -255,37 +265,100 @@ class EpisodeSampler:
             If no solvable episode was found in :data:`MAX_ATTEMPTS` attempts (e.g. a
             fixed goal that obstacles or a fixed start cut off).
         """
-        reach = self.arm.max_reach
+        return self.sample_many([rng])[0]
+
+    def sample_many(self, rngs: Sequence[np.random.Generator]) -> list[Episode]:
+        """Draw one solvable episode from each random generator.
+
+        Each attempt draws the obstacles, a start and a goal from the episode's
+        generator (and nothing else does), keeps them if the start's end effector is
+        further than ``success_radius`` from the goal and the planner finds a path,
+        and otherwise tries again: episode ``i`` is the same as ``sample(rngs[i])``
+        returns. The work is batched over the episodes: forward kinematics, and with
+        fixed obstacles the planning (:func:`planners.cspace.plan_reach`: one batch
+        of closed-form inverse kinematics for up to two joints, so free space costs
+        no search at all).
+
+        Raises
+        ------
+        RuntimeError
+            If an episode found no solvable draw in :data:`MAX_ATTEMPTS` attempts.
+        """
+        episodes: list[Episode | None] = [None] * len(rngs)
+        todo = list(range(len(rngs)))
         for _ in range(MAX_ATTEMPTS):
-            arm = self._fixed_arm
-            if arm is None:
-                obstacles = self.layout.sample(rng, reach)
-                arm = PlanarArm(self.arm.link_lengths, self.arm.joint_limits, obstacles)
-            start = self.start if self.start is not None else self._free_config(arm, rng)
-            if start is None or (self.start is not None and arm.in_collision(start)):
-                continue
-            if self.goal is not None:
-                goal = self.goal
-                start_xy = arm.end_effector(start)
-            else:
-                goal_q = self._free_config(arm, rng)
-                if goal_q is None:
-                    continue
-                start_xy, goal = arm.end_effector(np.stack([start, goal_q]))
-            if np.hypot(*(start_xy - goal)) <= self.success_radius:
-                continue
-            try:
-                plan = arm.plan(start, goal, goal_kind="xy", resolution_deg=self.resolution_deg)
-            except NoPath:
-                continue
-            start, goal = start.copy(), goal.copy()
-            start.flags.writeable = goal.flags.writeable = False
-            return Episode(arm=arm, start=start, goal=goal, plan=plan)
+            owners, draws = [], []
+            for i in todo:
+                if (draw := self._draw(rngs[i])) is not None:
+                    owners.append(i)
+                    draws.append(draw)
+            if draws:
+                starts = np.stack([d.start for d in draws])
+                start_points, goals = self._end_points(starts, [d.goal_q for d in draws])
+                apart = np.hypot(*(start_points - goals).T) > self.success_radius
+                keep = np.flatnonzero(apart).tolist()
+                starts.flags.writeable = goals.flags.writeable = False
+                plans = self._plans([draws[k].arm for k in keep], starts[keep], goals[keep])
+                for k, plan in zip(keep, plans, strict=True):
+                    if plan is not None:
+                        episodes[owners[k]] = Episode(
+                            arm=draws[k].arm, start=starts[k], goal=goals[k], plan=plan
+                        )
+            todo = [i for i in todo if episodes[i] is None]
+            if not todo:
+                return cast(list[Episode], episodes)
         raise RuntimeError(
             f"no solvable episode in {MAX_ATTEMPTS} attempts (the planner found no "
             "collision-free path every time): use fewer or smaller obstacles, or check "
             "that the fixed start/goal are not cut off by obstacles"
         )
+
+    def _with_obstacles(self, obstacles: Sequence[Obstacle]) -> PlanarArm:
+        arm = self.arm
+        return PlanarArm(arm.link_lengths, arm.joint_limits, obstacles, base=arm.base)
+
+    def _draw(self, rng: np.random.Generator) -> _Draw | None:
+        """What one attempt draws from ``rng``; ``None`` when the attempt failed already."""
+        arm = self._fixed_arm
+        if arm is None:
+            arm = self._with_obstacles(self.layout.sample(rng, self.arm.max_reach))
+        start = self.start if self.start is not None else self._free_config(arm, rng)
+        if start is None or (self.start is not None and arm.in_collision(start)):
+            return None
+        if self.goal is not None:
+            return _Draw(arm, start, None)
+        goal_q = self._free_config(arm, rng)
+        return None if goal_q is None else _Draw(arm, start, goal_q)
+
+    def _end_points(
+        self, starts: FloatArray, goal_qs: list[FloatArray | None]
+    ) -> tuple[FloatArray, FloatArray]:
+        """The start's end effector and the goal point of every draw, each ``(m, 2)``.
+
+        The goal is the fixed one or the end effector of the goal configuration; one
+        batch of forward kinematics does both.
+        """
+        if self.goal is not None:
+            return self.arm.end_effector(starts), np.tile(self.goal, (len(starts), 1))
+        both = np.concatenate([starts, np.stack(cast(list[FloatArray], goal_qs))])
+        points = self.arm.end_effector(both)
+        return points[: len(starts)], points[len(starts) :]
+
+    def _plans(
+        self, arms: list[PlanarArm], starts: FloatArray, goals: FloatArray
+    ) -> list[ArmPlan | None]:
+        """The planner's path of each draw, or ``None`` where it found none."""
+        if self._fixed_arm is not None:
+            return plan_reach(self._fixed_arm, starts, goals, resolution_deg=self.resolution_deg)
+        plans: list[ArmPlan | None] = []
+        for arm, start, goal in zip(arms, starts, goals, strict=True):
+            try:
+                plans.append(
+                    arm.plan(start, goal, goal_kind="xy", resolution_deg=self.resolution_deg)
+                )
+            except NoPath:
+                plans.append(None)
+        return plans
 
     def _free_config(self, arm: PlanarArm, rng: np.random.Generator) -> FloatArray | None:
         """A uniformly random valid configuration, or ``None`` if a batch found none.

@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from planners import ArmPlan, NoPath, PlanarArm
 
-__all__ = ["LATTICE_BUDGET", "PathFollower"]
+if TYPE_CHECKING:
+    from envs.arm.config import ArmReachConfig
+    from envs.arm.episode import Episode
+
+__all__ = ["LATTICE_BUDGET", "Expert", "PathFollower"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -326,3 +331,45 @@ class PathFollower:
                 return points
             points.append(c + d)
         return points
+
+
+class Expert:
+    """The planner's actions in one ArmReach episode (see ``ArmReachEnv.expert_action``).
+
+    Its :class:`PathFollower` is made on the first call, so episodes nobody asks the
+    expert about cost nothing.
+
+    Parameters
+    ----------
+    config : ArmReachConfig
+        The environment's arguments (action space, step sizes, motion checks).
+    episode : Episode
+        The episode, with the plan made at reset.
+    """
+
+    def __init__(self, config: ArmReachConfig, episode: Episode) -> None:
+        self.config = config
+        self.episode = episode
+        self._follower: PathFollower | None = None
+
+    def action(self, q: FloatArray, success: bool) -> npt.NDArray[np.float32] | int:
+        """The action from configuration ``q``; keeping still once ``success``."""
+        cfg = self.config
+        if success:
+            return cfg.still_action if cfg.discrete else np.zeros(cfg.n_joints, np.float32)
+        follower = self._follower
+        if follower is None:
+            episode = self.episode
+            follower = self._follower = PathFollower(
+                episode.arm,
+                episode.plan,
+                episode.goal,
+                radius=cfg.step_size,
+                resolution_deg=cfg.plan_resolution_deg,
+                success_radius=cfg.success_radius,
+                check_motion=cfg.checks_motion,
+            )
+        if cfg.discrete:
+            changes = cfg.increments * cfg.discrete_step
+            return follower.lattice_action(q, changes, cfg.still_action)
+        return follower.box_action(q, cfg.max_step)

@@ -161,6 +161,20 @@ def test_bad_discrete_actions_raise_naming_the_action(action: Any) -> None:
         env.step(action)
 
 
+@pytest.mark.parametrize(
+    ("discrete", "actions"),
+    [
+        (False, [np.array([0.5, -1.0], np.float32), np.array([1.0, 0.25]), [0.3, -0.2], (1, 0)]),
+        (False, [np.array([1, -1]), np.array([0.5, 0.5], np.float16)]),
+        (True, [0, 4, 8, np.int64(3), np.array(5)]),
+    ],
+)
+def test_quick_action_reading_equals_the_checked_one(discrete: bool, actions: list[Any]) -> None:
+    config = ArmReachEnv(discrete=discrete).config
+    for action in actions:
+        assert list(config.change_floats(action)) == config.check_action(action).tolist()
+
+
 def test_step_and_expert_before_reset_raise() -> None:
     env = ArmReachEnv()
     with pytest.raises(gym.error.ResetNeeded):

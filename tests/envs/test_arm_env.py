@@ -110,8 +110,14 @@ def test_expert_replans_after_other_actions() -> None:
     assert terminated and info["is_success"]
 
 
-def test_reset_draws_a_valid_solvable_episode_with_the_planners_length() -> None:
-    env = ArmReachEnv(n_obstacles=3)
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"n_obstacles": 3}, {}, {"joint_limits": [(-1.0, 2.5), (-2.0, 2.0)]}, {"n_links": 1}],
+)
+def test_reset_draws_a_valid_solvable_episode_with_the_planners_length(
+    kwargs: dict[str, Any],
+) -> None:
+    env = ArmReachEnv(**kwargs)
     for seed in range(4):
         _, info = env.reset(seed=seed)
         arm = env.arm
@@ -120,6 +126,29 @@ def test_reset_draws_a_valid_solvable_episode_with_the_planners_length() -> None
         plan = arm.plan(env.q, env.goal, goal_kind="xy")  # the single source of truth
         assert info["optimal_length"] == plan.cost == env.plan.cost
         assert info["path_length"] == 0.0 and not info["is_success"] and not info["collision"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"n_obstacles": 3},
+        {"n_links": 3, "goal": (0.2, 0.5)},
+        {"start": [0.5, -0.5], "joint_limits": [(-1.0, 2.5), None]},
+    ],
+)
+def test_episodes_drawn_together_equal_episodes_drawn_alone(kwargs: dict[str, Any]) -> None:
+    # the vector env draws its resets in one batch, the single env one at a time
+    sampler = ArmReachEnv(**kwargs).config.sampler
+    together = sampler.sample_many([np.random.default_rng(seed) for seed in range(12)])
+    for seed, episode in enumerate(together):
+        alone = sampler.sample(np.random.default_rng(seed))
+        assert episode.arm.obstacles == alone.arm.obstacles
+        np.testing.assert_array_equal(episode.start, alone.start)
+        np.testing.assert_array_equal(episode.goal, alone.goal)
+        np.testing.assert_array_equal(episode.plan.path, alone.plan.path)
+        assert episode.optimal_length == alone.optimal_length
+        assert not (episode.start.flags.writeable or episode.goal.flags.writeable)
 
 
 def test_observations_describe_the_arm_goal_and_obstacles() -> None:

@@ -62,6 +62,8 @@ def _run_both(
 
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("rlkit/ArmReach-v0", {"obs": "flat"}),
+    # random actions only: the joints wrap round often
+    ("rlkit/ArmReach-v0", {"obs": "flat", "n_links": 4, "random_every": 1}),
     ("rlkit/ArmReach-v0", {"obs": "dict", "discrete": True}),
     ("rlkit/ArmReach-v0", {"obs": "pixels", "n_links": 3, "pixel_size": 24}),
     ("rlkit/ArmReach-v0", {"reward_type": "dense", "joint_limits": [(-1.0, 1.0), None]}),

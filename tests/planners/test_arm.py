@@ -150,6 +150,30 @@ def test_wrap_and_difference(a: float, b: float) -> None:
     assert float(arm.distance([a, a], [b, b])) == pytest.approx(math.hypot(*d))
 
 
+# ---------------------------------------------------------------- on Python floats
+@pytest.mark.parametrize("n", range(1, 8))
+@pytest.mark.parametrize("limited", [False, True])
+def test_float_methods_equal_batched_ones_bit_for_bit(n: int, limited: bool) -> None:
+    # the single env steps with these, the vector env with the batched methods: they
+    # must agree to the last bit, on rows of a big batch as on a single row
+    rng = np.random.default_rng(n)
+    limits = [(-2.0, 2.5) if limited and j % 2 == 0 else None for j in range(n)]
+    arm = PlanarArm(rng.uniform(0.1, 1.0, n), joint_limits=limits, base=(0.25, -0.5))
+    q = rng.uniform(-4.0, 4.0, (3000, n))
+    q[:50] = rng.choice([-math.pi, math.pi, 0.0, -0.0], (50, n))  # wrap edges, signed zeros
+    change = rng.uniform(-0.2, 0.2, (3000, n))
+    change[50:100] = 0.0
+    points, target = arm.forward(q), arm.wrap(q + change)
+    length = arm.distance(q, target)
+    for i in range(len(q)):
+        row, dq = q[i].tolist(), change[i].tolist()
+        assert np.array_equal(arm.forward_floats(row), points[i])
+        assert np.array_equal(arm.forward_floats(row), arm.forward(q[i]))
+        moved, moved_length = arm.move_floats(row, dq)
+        assert moved == target[i].tolist() and moved_length == length[i]
+        assert moved_length == float(arm.distance(q[i], target[i]))
+
+
 # ---------------------------------------------------------------- inverse kinematics
 @settings(max_examples=50, deadline=None)
 @given(q1=angles, q2=st.floats(0.05, math.pi - 0.05), flip=st.booleans())
@@ -198,6 +222,38 @@ def test_inverse_respects_joint_limits() -> None:
     limited = PlanarArm([1.0], joint_limits=[(3.0, 4.0)])
     (shifted,) = limited.inverse([-1.0, 0.0])  # pi is in the limits; -pi is not
     assert shifted[0] == pytest.approx(math.pi)
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [None, [(-1.0, 2.5), None], [None, (0.0, math.pi)], [(-3.0, 3.0), (-2.0, 2.0)]],
+)
+def test_inverse_many_is_inverse_of_each_point(limits: list[Any] | None) -> None:
+    arm = PlanarArm([0.7, 0.4], joint_limits=limits, base=(0.1, -0.2))
+    rng = np.random.default_rng(0)
+    xy = np.concatenate(
+        [
+            arm.end_effector(rng.uniform(-math.pi, math.pi, (300, 2))),
+            rng.uniform(-1.5, 1.5, (100, 2)),  # some out of reach
+            arm.end_effector([[0.3, 0.0], [0.3, math.pi]]),  # the annulus boundaries
+        ]
+    )
+    q, valid = arm.inverse_many(xy)
+    assert q.shape == (len(xy), 2, 2) and valid.shape == (len(xy), 2)
+    for i, point in enumerate(xy):
+        try:
+            expected = arm.inverse(point)
+        except ValueError:
+            expected = []
+        got = list(q[i, valid[i]])
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+    one_link = PlanarArm([1.0], joint_limits=[(3.0, 4.0)])
+    q, valid = one_link.inverse_many([[-1.0, 0.0], [0.0, 1.0], [0.5, 0.0]])
+    assert valid.tolist() == [[True], [False], [False]] and q[0, 0, 0] == pytest.approx(math.pi)
+    with pytest.raises(ValueError, match="one or two links"):
+        PlanarArm([1.0, 1.0, 1.0]).inverse_many([[1.0, 1.0]])
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from planners.arm import Box, Circle, PlanarArm
-from planners.cspace import ArmPlan, plan
+from planners.cspace import ArmPlan, plan, plan_reach
 from planners.graph import NoPath
 
 Shape = tuple[str, tuple[float, ...]]  # ("circle", (cx, cy, r)) or ("box", (x0, y0, x1, y1))
@@ -210,6 +210,81 @@ def test_roadmap_for_few_joints_too() -> None:
     result = plan(TWO_LINK.arm(), start, goal, goal_kind="q", method="prm", samples=500)
     assert result.method == "prm"
     check_plan(TWO_LINK, result, start, goal)
+
+
+# ---------------------------------------------------------------- many queries at once
+def _plan_or_none(arm: PlanarArm, start: np.ndarray, goal: np.ndarray) -> ArmPlan | None:
+    try:
+        return plan(arm, start, goal, goal_kind="xy")
+    except NoPath:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("scene", "m"),
+    [
+        (Scene((0.5, 0.5), ()), 300),
+        (Scene((0.7, 0.4), (), limits=((-1.0, 2.5), None)), 300),
+        (Scene((0.6, 0.5), (), limits=((-3.0, 3.0), (-2.0, 2.0))), 300),
+        (Scene((1.0,), (), limits=((0.0, 4.0),)), 100),
+        (TWO_LINK, 12),
+        (Scene((0.5, 0.3, 0.2), ()), 4),
+    ],
+    ids=["free", "one-limit", "limits", "one-link", "obstacles", "three-links"],
+)
+def test_plan_reach_equals_plan_pair_by_pair(scene: Scene, m: int) -> None:
+    arm = scene.arm()
+    rng = np.random.default_rng(m)
+    starts = arm.sample(4 * m, rng)
+    starts = starts[~arm.in_collision(starts)][:m]
+    goals = arm.end_effector(arm.sample(m, rng))
+    goals[:3] = rng.uniform(-1.5, 1.5, (3, 2))  # out of reach, or maybe blocked
+    goals[3] = arm.end_effector(starts[3])  # reached already: no motion, or a tiny one
+    got = plan_reach(arm, starts, goals)
+    assert len(got) == m
+    for start, goal, result in zip(starts, goals, got, strict=True):
+        expected = _plan_or_none(arm, start, goal)
+        if expected is None or result is None:
+            assert expected is result
+            continue
+        assert result.cost == expected.cost and result.method == expected.method
+        assert result.nodes == expected.nodes
+        np.testing.assert_array_equal(result.path, expected.path)
+    methods = {r.method for r in got if r is not None}
+    assert "direct" in methods and (not arm.obstacles or "grid" in methods)
+
+
+def test_free_space_optimal_length_is_the_nearest_inverse_kinematics_solution() -> None:
+    """Independently of the planner: both elbows by hand, each joint the short way round
+    (continuous) or the one way within its limits (limited)."""
+    limits = ((-2.0, 2.5), None)
+    arm = PlanarArm([0.6, 0.4], joint_limits=limits)
+    rng = np.random.default_rng(7)
+    starts, goal_qs = arm.sample(500, rng), arm.sample(500, rng)
+    goals = arm.end_effector(goal_qs)
+    l1, l2 = 0.6, 0.4
+    for start, (x, y), result in zip(starts, goals, plan_reach(arm, starts, goals), strict=True):
+        assert result is not None and result.method == "direct"
+        c2 = min(1.0, max(-1.0, (x * x + y * y - l1 * l1 - l2 * l2) / (2 * l1 * l2)))
+        lengths = []
+        for q2 in (math.acos(c2), -math.acos(c2)):
+            q1 = math.atan2(y, x) - math.atan2(l2 * math.sin(q2), l1 + l2 * math.cos(q2))
+            # the limited joint 0: the one turn of q1 within its limits, if any
+            q1s = [q1 + 2 * math.pi * k for k in range(-2, 3)]
+            q1s = [a for a in q1s if limits[0][0] <= a <= limits[0][1]]
+            d2 = math.remainder(q2 - start[1], 2 * math.pi)  # the short way round
+            lengths += [math.hypot(a - start[0], d2) for a in q1s]
+        assert result.cost == pytest.approx(min(lengths), abs=1e-9)
+
+
+def test_plan_reach_rejects_what_plan_rejects() -> None:
+    arm = TWO_LINK.arm()
+    with pytest.raises(ValueError, match=r"q_start = \[0\.8, 0\.0\] is in collision"):
+        plan_reach(arm, [[0.0, 0.0], [0.8, 0.0]], [[0.0, 1.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="resolution_deg"):
+        plan_reach(arm, [[0.0, 0.0]], [[0.0, 1.0]], resolution_deg=60)
+    with pytest.raises(ValueError, match=r"q_starts must have shape \(m, 2\)"):
+        plan_reach(arm, [[0.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]])
 
 
 # ---------------------------------------------------------------- failures
