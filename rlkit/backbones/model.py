@@ -41,6 +41,7 @@ __all__ = [
     "available_backbones",
     "load_backbone",
     "load_card",
+    "random_shift",
     "resolve_device",
     "resolve_weights",
     "save_backbone",
@@ -242,6 +243,35 @@ def spatial_softmax(fmap: torch.Tensor, temperature: torch.Tensor) -> torch.Tens
     x = (attention.sum(dim=2) * xs).sum(dim=-1)
     y = (attention.sum(dim=3) * ys).sum(dim=-1)
     return torch.cat([x, y], dim=1)
+
+
+def random_shift(
+    frames: torch.Tensor, pad: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Shift each frame by up to ``pad`` pixels in each direction, filling with its edge
+    pixels: the same as replicate-padding by ``pad`` and cropping back at random
+    (DrQ, Kostrikov et al. 2021; RAD, Laskin et al. 2020), without building the padded
+    copy. Shifts come from ``generator`` (default: torch's global generator). Used by
+    pretraining and by :class:`rlkit.deep.BackboneExtractor`'s ``augment=True``.
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> frames = torch.arange(16, dtype=torch.uint8).view(1, 1, 4, 4)
+    >>> random_shift(frames, 0, g).equal(frames)
+    True
+    >>> random_shift(frames, 2, g).shape
+    torch.Size([1, 1, 4, 4])
+    """
+    if pad == 0:
+        return frames
+    n, c, h, w = frames.shape
+    shifts = torch.randint(-pad, pad + 1, (n, 2), generator=generator).to(frames.device)
+    rows = (torch.arange(h, device=frames.device)[None] + shifts[:, :1]).clamp_(0, h - 1)
+    cols = (torch.arange(w, device=frames.device)[None] + shifts[:, 1:]).clamp_(0, w - 1)
+    batch = torch.arange(n, device=frames.device)[:, None, None, None]
+    channel = torch.arange(c, device=frames.device)[None, :, None, None]
+    return frames[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 def seeded_encoder(seed: int, **architecture: Any) -> ConvEncoder:

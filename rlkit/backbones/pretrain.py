@@ -54,6 +54,7 @@ from rlkit.backbones.data import (
 from rlkit.backbones.model import (
     ConvEncoder,
     _atomic,
+    random_shift,
     resolve_device,
     save_backbone,
     seeded_encoder,
@@ -171,31 +172,6 @@ class ATCHeads(nn.Module):
         predicted = anchors + self.predictor(anchors)  # residual, as in ATC
         logits = self.bilinear(predicted) @ positives.T
         return logits - logits.max(dim=1, keepdim=True).values.detach()
-
-
-def random_shift(frames: torch.Tensor, pad: int, generator: torch.Generator) -> torch.Tensor:
-    """Shift each frame by up to ``pad`` pixels in each direction, filling with its edge
-    pixels: the same as replicate-padding by ``pad`` and cropping back at random
-    (DrQ, RAD), without building the padded copy.
-
-    Examples
-    --------
-    >>> g = torch.Generator().manual_seed(0)
-    >>> frames = torch.arange(16, dtype=torch.uint8).view(1, 1, 4, 4)
-    >>> random_shift(frames, 0, g).equal(frames)
-    True
-    >>> random_shift(frames, 2, g).shape
-    torch.Size([1, 1, 4, 4])
-    """
-    if pad == 0:
-        return frames
-    n, c, h, w = frames.shape
-    shifts = torch.randint(-pad, pad + 1, (n, 2), generator=generator).to(frames.device)
-    rows = (torch.arange(h, device=frames.device)[None] + shifts[:, :1]).clamp_(0, h - 1)
-    cols = (torch.arange(w, device=frames.device)[None] + shifts[:, 1:]).clamp_(0, w - 1)
-    batch = torch.arange(n, device=frames.device)[:, None, None, None]
-    channel = torch.arange(c, device=frames.device)[None, :, None, None]
-    return frames[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 def collect_pretraining_data(config: PretrainConfig) -> FrameDataset:

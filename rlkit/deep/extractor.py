@@ -47,6 +47,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
 from rlkit.backbones import ConvEncoder, load_backbone
+from rlkit.backbones.model import random_shift
 from rlkit.deep.lora import add_lora, lora_parameters
 
 __all__ = ["FINETUNE_MODES", "BackboneExtractor", "Finetune", "random_shift"]
@@ -54,32 +55,6 @@ __all__ = ["FINETUNE_MODES", "BackboneExtractor", "Finetune", "random_shift"]
 Finetune = Literal["scratch", "frozen", "full", "lora"]
 #: The fine-tuning modes :class:`BackboneExtractor` accepts.
 FINETUNE_MODES: tuple[str, ...] = ("scratch", "frozen", "full", "lora")
-
-
-def random_shift(frames: torch.Tensor, pad: int = 4) -> torch.Tensor:
-    """Shift each frame of ``(B, C, H, W)`` by a random whole number of pixels in
-    ``[-pad, pad]`` on both axes, filling the border by replicating edge pixels (the
-    augmentation of DrQ, Kostrikov et al. 2021). Uses the global torch RNG.
-
-    >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
-    >>> torch.equal(random_shift(x, pad=0), x)
-    True
-    >>> y = random_shift(x.repeat(64, 1, 1, 1), pad=1)
-    >>> y.shape, bool((y[:, :, 1:-1, 1:-1] >= 0).all())
-    (torch.Size([64, 1, 4, 4]), True)
-    """
-    if pad <= 0:
-        return frames
-    n, c, h, w = frames.shape
-    padded = nn.functional.pad(frames, (pad, pad, pad, pad), mode="replicate")
-    device = frames.device
-    top = torch.randint(0, 2 * pad + 1, (n, 1), device=device)
-    left = torch.randint(0, 2 * pad + 1, (n, 1), device=device)
-    rows = (top + torch.arange(h, device=device)).view(n, 1, h, 1)
-    cols = (left + torch.arange(w, device=device)).view(n, 1, 1, w)
-    batch = torch.arange(n, device=device).view(n, 1, 1, 1)
-    channel = torch.arange(c, device=device).view(1, c, 1, 1)
-    return padded[batch, channel, rows, cols]
 
 
 def _is_image(space: gym.Space[Any]) -> bool:
@@ -178,7 +153,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
             frames = frames.permute(0, 3, 1, 2)
         frames = frames.float()
         if self.augment and self.training:
-            frames = random_shift(frames, self.shift_pad)
+            frames = random_shift(frames, self.shift_pad)  # torch's global generator
         return frames
 
     def forward(self, observations: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
