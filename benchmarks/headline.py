@@ -201,6 +201,23 @@ def verdict_lines(analysis: dict[str, Any]) -> list[str]:
         f"{np.mean(best_differences):+.2f} on average "
         f"(from {min(best_differences):+.2f} to {max(best_differences):+.2f})."
     )
+    for env, reference in analysis["reference"].items():
+        best_value, best_name = max(
+            (entry["success"]["iqm"], f"{row['method']} {encoder}")
+            for row in analysis["rows"]
+            if row["env"] == env
+            for encoder, entry in row["encoders"].items()
+        )
+        floor = reference.get("random")
+        standing = ""
+        if floor is not None:
+            standing = " above" if best_value > floor else " not above"
+            standing += f" the random floor ({floor:.2f})"
+        lines.append(
+            f"On {env} the best pixel policy ({best_name}) reached IQM success "
+            f"{best_value:.2f},{standing}; the planner reaches "
+            f"{reference.get('planner', float('nan')):.2f}."
+        )
     lines.append("")
     header = ["env", "method", *[label for label, _, _ in ENCODERS]]
     header += [f"{e} - {BASELINE}" for e in PRETRAINED]
