@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# GPU check: train one short stable-baselines3 PPO run (MlpPolicy) on GridNav with
-# device="cuda" and say whether CUDA was really used.
+# GPU check: train one short PPO run of rlkit.deep (pixel policy on the pretrained
+# rlkit-cnn-v1 backbone, full fine-tune) on GridNav with device="cuda" and say whether
+# CUDA was really used.
 #
 #   bash benchmarks/gpu_check.sh                 # 4096 steps on CUDA
 #   STEPS=20000 bash benchmarks/gpu_check.sh
@@ -30,12 +31,9 @@ import sys
 import time
 
 try:
-    import gymnasium as gym
     import torch
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.env_util import make_vec_env
-
     import envs  # noqa: F401 - registers the rlkit/ ids
+    from rlkit.deep.train import train
 except ImportError as error:
     print(f"gpu_check: missing dependency ({error}); install with: pip install -e '.[rl]'",
           file=sys.stderr)
@@ -58,17 +56,6 @@ if cuda and not torch.cuda.is_available():
 name = torch.cuda.get_device_name(0) if cuda else "the CPU"
 if cuda:
     print(f"CUDA device 0: {name}")
-vec_env = make_vec_env(
-    lambda: gym.make("rlkit/GridNav-v0", obs="symbolic"), n_envs=8, seed=0
-)
-model = PPO("MlpPolicy", vec_env, n_steps=256, batch_size=256, device=device, seed=0,
-            verbose=0)
-devices = {p.device for p in model.policy.parameters()}
-print(f"model device: {model.device}; policy parameters on: "
-      f"{', '.join(sorted(str(d) for d in devices))}")
-if cuda and (model.device.type != "cuda" or any(d.type != "cuda" for d in devices)):
-    print("gpu_check: FAIL: CUDA was requested but the policy is not on it", file=sys.stderr)
-    sys.exit(1)
 
 
 def synchronize() -> None:
@@ -77,13 +64,21 @@ def synchronize() -> None:
         torch.cuda.synchronize()
 
 
-synchronize()
 start = time.perf_counter()
-model.learn(total_timesteps=steps)
+result = train("ppo", "rlkit/GridNav-v0", finetune="full", total_steps=steps, seed=0,
+               device=device, tensorboard=False)
 synchronize()
 seconds = time.perf_counter() - start
-print(f"trained PPO (MlpPolicy) on rlkit/GridNav-v0 for {model.num_timesteps} steps in "
-      f"{seconds:.1f} s: {model.num_timesteps / seconds:.0f} steps/s on {name}")
+model = result.model
+devices = {p.device for p in model.policy.parameters()}
+print(f"model device: {model.device}; policy parameters on: "
+      f"{', '.join(sorted(str(d) for d in devices))}")
+if cuda and (model.device.type != "cuda" or any(d.type != "cuda" for d in devices)):
+    print("gpu_check: FAIL: CUDA was requested but the policy is not on it", file=sys.stderr)
+    sys.exit(1)
+print(f"trained PPO (BackbonePPOPolicy, pixels) on rlkit/GridNav-v0 for "
+      f"{model.num_timesteps} steps in {seconds:.1f} s (model build included): "
+      f"{model.num_timesteps / seconds:.0f} steps/s on {name}")
 if cuda:
     print(f"peak CUDA memory: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
     print("gpu_check: OK: CUDA used")
