@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rlkit.sweep.kinds import TABULAR_KINDS
 from rlkit.sweep.schema import find_suite, load_suite, parse_suite
 from rlkit.sweep.suite import Suite, SuiteError
 
@@ -102,9 +103,15 @@ def test_load_suite_reports_yaml_problems_with_the_file(tmp_path: Path) -> None:
 def test_shipped_suites_load(name: str) -> None:
     suite = load_suite(name)
     assert suite.name == name
-    tabular = [c for c in suite.cells() if c.agent.kind not in ("planner", "random")]
+    cells = suite.cells()
+    tabular = [c for c in cells if c.agent.kind in TABULAR_KINDS]
     assert tabular and all(c.env.label.endswith("-index") for c in tabular)
-    assert {a.kind for a in suite.agents} >= {"planner", "random", "q_learning"}
+    pixels = [c for c in cells if c.agent.kind in ("bc", "dagger", "ppo", "dqn")]
+    assert pixels and all(c.env.kwargs.get("obs") == "pixels" for c in pixels)
+    kinds = {a.kind for a in suite.agents}
+    assert kinds >= {"planner", "random", *TABULAR_KINDS, "bc", "dagger", "ppo", "dqn"}
+    finetunes = {a.kwargs.get("finetune") for a in suite.agents if a.kind == "ppo"}
+    assert finetunes == {"scratch", "frozen", "full", "lora"}
 
 
 def test_select_cells_by_pattern() -> None:
