@@ -1,0 +1,218 @@
+"""PPO training throughput: rlkit's backbone extractor against SB3's default CnnPolicy.
+
+The same PPO (stable-baselines3) on the same pixel env, ``rlkit/GridNav-v0`` with
+``obs="pixels"`` (64x64 RGB, a new 11x11 map every episode), with the same
+hyperparameters and step budget; only the policy differs:
+
+- ``NatureCNN``: SB3's ``"CnnPolicy"`` (Mnih et al. 2015's encoder, 512 features), the
+  baseline;
+- ``rlkit <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on the shipped
+  ``rlkit-cnn-v1`` backbone, fine-tuned ``full``, ``frozen``, ``lora`` or ``scratch``
+  (and ``scratch`` with random-shift augmentation).
+
+Each measurement runs in a fresh process (``spawn``), so its peak resident memory
+(``ru_maxrss``) is its own; rows are interleaved over ``--repeat`` rounds so load on a
+shared machine hits them alike, and the median counts. Steps/s times ``model.learn``
+only, after one warm-up rollout and update (model construction and first-call costs
+excluded). Target: every rlkit row >= 2x NatureCNN's training env-steps/s on CPU.
+Prints a markdown table and a machine line, writes JSON; exits 0 either way.
+
+    python benchmarks/train_throughput.py           # a few minutes
+    python benchmarks/train_throughput.py --quick   # smoke test
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from scripting import REPO, dataclass_parser, machine, write_json_atomic
+
+TARGET_RATIO = 2.0
+ENV_ID = "rlkit/GridNav-v0"
+#: Rows: label -> None for SB3's CnnPolicy, else (finetune, augment).
+ROWS: dict[str, tuple[str, bool] | None] = {
+    "NatureCNN (SB3 CnnPolicy)": None,
+    "rlkit full": ("full", False),
+    "rlkit frozen": ("frozen", False),
+    "rlkit lora": ("lora", False),
+    "rlkit scratch": ("scratch", False),
+    "rlkit scratch + shift": ("scratch", True),
+}
+BASELINE = "NatureCNN (SB3 CnnPolicy)"
+
+
+@dataclass
+class Args:
+    steps: int = 4096
+    """timed env steps per measurement (after the warm-up rollout)"""
+    n_envs: int = 8
+    """parallel envs (DummyVecEnv)"""
+    n_steps: int = 128
+    """PPO rollout length per env"""
+    batch_size: int = 256
+    """PPO minibatch size"""
+    n_epochs: int = 4
+    """PPO epochs per update"""
+    threads: int = 1
+    """torch threads in every measurement"""
+    repeat: int = 3
+    """interleaved rounds over the rows; the median counts"""
+    seed: int = 0
+    """seed of envs and models"""
+    out: str = str(REPO / "benchmarks" / "results" / "train_throughput.json")
+    """JSON results file (written atomically)"""
+    quick: bool = False
+    """smoke test: tiny rollouts and budget, one round"""
+
+
+def measure(label: str, args: Args) -> dict[str, Any]:
+    """One measurement of one row, in this (fresh) process."""
+    import resource
+
+    import gymnasium as gym
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    import envs  # noqa: F401 - registers the rlkit/ ids
+    from rlkit.deep.policies import BackbonePPOPolicy
+
+    torch.set_num_threads(args.threads)
+    vec_env = make_vec_env(
+        lambda: gym.make(ENV_ID, obs="pixels"), n_envs=args.n_envs, seed=args.seed
+    )
+    common: dict[str, Any] = {
+        "n_steps": args.n_steps,
+        "batch_size": args.batch_size,
+        "n_epochs": args.n_epochs,
+        "seed": args.seed,
+        "device": "cpu",
+    }
+    mode = ROWS[label]
+    if mode is None:
+        model = PPO("CnnPolicy", vec_env, **common)
+    else:
+        finetune, augment = mode
+        extractor = {"finetune": finetune, "augment": augment, "seed": args.seed}
+        model = PPO(
+            BackbonePPOPolicy,
+            vec_env,
+            policy_kwargs={"features_extractor_kwargs": extractor},
+            **common,
+        )
+    rollout = args.n_steps * args.n_envs
+    model.learn(rollout)  # warm-up: first rollout and update
+    start = time.perf_counter()
+    model.learn(args.steps, reset_num_timesteps=False)
+    seconds = time.perf_counter() - start
+    timed = model.num_timesteps - rollout
+    parameters = list(model.policy.parameters())
+    return {
+        "row": label,
+        "steps": timed,
+        "seconds": seconds,
+        "steps_per_s": timed / seconds,
+        "parameters": sum(p.numel() for p in parameters),
+        "trainable": sum(p.numel() for p in parameters if p.requires_grad),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_rows(args: Args) -> list[dict[str, Any]]:
+    """Every row ``repeat`` times, interleaved, each in a fresh spawned process."""
+    samples: dict[str, list[dict[str, Any]]] = {label: [] for label in ROWS}
+    context = get_context("spawn")
+    for round_ in range(args.repeat):
+        for label in ROWS:
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                sample = pool.submit(measure, label, args).result()
+            samples[label].append(sample)
+            print(
+                f"round {round_ + 1}/{args.repeat} {label}: {sample['steps_per_s']:.0f} steps/s",
+                file=sys.stderr,
+            )
+    base = statistics.median(s["steps_per_s"] for s in samples[BASELINE])
+    rows = []
+    for label, runs in samples.items():
+        median = statistics.median(s["steps_per_s"] for s in runs)
+        rows.append(
+            {
+                "row": label,
+                "steps_per_s": median,
+                "samples_steps_per_s": [round(s["steps_per_s"], 1) for s in runs],
+                "ratio": median / base,
+                "parameters": runs[0]["parameters"],
+                "trainable": runs[0]["trainable"],
+                "peak_rss_mib": max(s["peak_rss_mib"] for s in runs),
+                "passed": None if label == BASELINE else median / base >= TARGET_RATIO,
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| policy | train env-steps/s (median) | vs NatureCNN | target >= 2x "
+        "| parameters (trainable) | peak RSS MiB |",
+        "|---|--:|--:|:-:|--:|--:|",
+    ]
+    for row in rows:
+        verdict = "baseline" if row["passed"] is None else "PASS" if row["passed"] else "MISS"
+        lines.append(
+            f"| {row['row']} | {row['steps_per_s']:,.0f} | {row['ratio']:.2f}x | {verdict} "
+            f"| {row['parameters']:,} ({row['trainable']:,}) | {row['peak_rss_mib']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = Args(**vars(dataclass_parser(Args, __doc__).parse_args(argv)))
+    if args.quick:
+        args = dataclasses.replace(
+            args, steps=128, n_envs=2, n_steps=32, batch_size=32, n_epochs=1, repeat=1
+        )
+    started = time.perf_counter()
+    rows = run_rows(args)
+    wall = time.perf_counter() - started
+    about = machine("torch", "stable-baselines3", "gymnasium", "rlkit")
+    text = table(rows)
+    print(text)
+    print()
+    print(
+        f"PPO on {ENV_ID} pixels 64x64: {args.n_envs} envs x {args.n_steps} steps, batch "
+        f"{args.batch_size}, {args.n_epochs} epochs; {args.steps} timed steps per "
+        f"measurement, median of {args.repeat} interleaved rounds, {args.threads} torch "
+        f"thread(s), CPU; wall time {wall:.0f} s"
+    )
+    print(
+        f"machine: {about['platform']} | {about['cpu']} ({about['cpus']} CPUs, load "
+        f"{about['load_1min']}) | Python {about['python']} | torch {about['torch']}, "
+        f"stable-baselines3 {about['stable-baselines3']} | rlkit {about['rlkit']} | "
+        f"{about['date']} | git {about['git_commit']}"
+    )
+    write_json_atomic(
+        Path(args.out),
+        {
+            "command": [sys.executable, *sys.argv],
+            "args": dataclasses.asdict(args),
+            "machine": about,
+            "wall_time_s": wall,
+            "target_ratio": TARGET_RATIO,
+            "rows": rows,
+            "table": text,
+        },
+    )
+    print(f"results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Smoke test: the PPO training-throughput benchmark runs end to end in --quick mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "train_throughput.py"
+
+
+def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path) -> None:
+    out = tmp_path / "results" / "train_throughput.json"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| policy | train env-steps/s (median) | vs NatureCNN |" in result.stdout
+    assert "machine:" in result.stdout
+
+    data = json.loads(out.read_text())
+    assert list(out.parent.iterdir()) == [out]  # written atomically: no temporary left
+    assert {"command", "args", "machine", "wall_time_s", "rows", "table"} <= data.keys()
+    rows = {row["row"]: row for row in data["rows"]}
+    assert set(rows) == {
+        "NatureCNN (SB3 CnnPolicy)",
+        "rlkit full",
+        "rlkit frozen",
+        "rlkit lora",
+        "rlkit scratch",
+        "rlkit scratch + shift",
+    }
+    for row in rows.values():
+        assert row["steps_per_s"] > 0 and row["peak_rss_mib"] > 0
+        assert 0 < row["trainable"] <= row["parameters"]
+    assert rows["NatureCNN (SB3 CnnPolicy)"]["ratio"] == 1.0
+    # frozen trains the heads only; lora adds adapters to a frozen backbone
+    assert rows["rlkit frozen"]["trainable"] < rows["rlkit lora"]["trainable"]
+    assert rows["rlkit lora"]["trainable"] < rows["rlkit full"]["trainable"]
