@@ -151,7 +151,14 @@ agents:
   - {{name: gated, kind: "sweep_gate_plugin:gated"}}
 """
     path = write_suite(tmp_path, text)
-    command = [sys.executable, "-m", "rlkit.sweep", "--suite", str(path), "--out", str(tmp_path)]
+    # `python -m rlkit.sweep` with Ctrl-C enabled: a test run started as a background job
+    # inherits SIGINT ignored (POSIX shells do that without job control), and Python keeps
+    # an inherited SIG_IGN, as a user's foreground terminal never would.
+    start = (
+        "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "runpy.run_module('rlkit.sweep', run_name='__main__', alter_sys=True)"
+    )
+    command = [sys.executable, "-c", start, "--suite", str(path), "--out", str(tmp_path)]
     # Its own session: the signal goes to the driver and its workers, like Ctrl-C in a
     # terminal (SIGINT) or a killed job (SIGKILL).
     process = subprocess.Popen(
