@@ -51,7 +51,7 @@ BASELINE = "NatureCNN (SB3 CnnPolicy)"
 
 @dataclass
 class Args:
-    steps: int = 4096
+    steps: int = 8192
     """timed env steps per measurement (after the warm-up rollout)"""
     n_envs: int = 8
     """parallel envs (DummyVecEnv)"""
@@ -63,7 +63,7 @@ class Args:
     """PPO epochs per update"""
     threads: int = 1
     """torch threads in every measurement"""
-    repeat: int = 3
+    repeat: int = 2
     """interleaved rounds over the rows; the median counts"""
     seed: int = 0
     """seed of envs and models"""
@@ -71,6 +71,39 @@ class Args:
     """JSON results file (written atomically)"""
     quick: bool = False
     """smoke test: tiny rollouts and budget, one round"""
+
+
+def extractor_macs(model: Any) -> int:
+    """Multiply-accumulates of the policy's features extractor for one frame, counted by
+    hooks on its ``Conv2d`` and ``Linear`` layers in training mode (LoRA branches
+    included: the cost of the gradient updates' forward pass)."""
+    import torch
+    from torch import nn
+
+    policy = model.policy
+    extractor = policy.features_extractor
+    total = 0
+
+    def count(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            kernel = module.kernel_size[0] * module.kernel_size[1]
+            total += output[0].numel() * kernel * module.in_channels // module.groups
+        elif isinstance(module, nn.Linear):
+            total += output[0].numel() * module.in_features
+
+    hooks = [
+        m.register_forward_hook(count)
+        for m in extractor.modules()
+        if isinstance(m, (nn.Conv2d, nn.Linear))
+    ]
+    obs, _ = policy.obs_to_tensor(model.observation_space.sample())
+    policy.set_training_mode(True)
+    with torch.no_grad():
+        policy.extract_features(obs, extractor)
+    for hook in hooks:
+        hook.remove()
+    return total
 
 
 def measure(label: str, args: Args) -> dict[str, Any]:
@@ -122,6 +155,7 @@ def measure(label: str, args: Args) -> dict[str, Any]:
         "steps_per_s": timed / seconds,
         "parameters": sum(p.numel() for p in parameters),
         "trainable": sum(p.numel() for p in parameters if p.requires_grad),
+        "extractor_macs": extractor_macs(model),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -151,6 +185,7 @@ def run_rows(args: Args) -> list[dict[str, Any]]:
                 "ratio": median / base,
                 "parameters": runs[0]["parameters"],
                 "trainable": runs[0]["trainable"],
+                "extractor_macs": runs[0]["extractor_macs"],
                 "peak_rss_mib": max(s["peak_rss_mib"] for s in runs),
                 "passed": None if label == BASELINE else median / base >= TARGET_RATIO,
             }
@@ -161,14 +196,15 @@ def run_rows(args: Args) -> list[dict[str, Any]]:
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| policy | train env-steps/s (median) | vs NatureCNN | target >= 2x "
-        "| parameters (trainable) | peak RSS MiB |",
-        "|---|--:|--:|:-:|--:|--:|",
+        "| parameters (trainable) | extractor MMACs/frame | peak RSS MiB |",
+        "|---|--:|--:|:-:|--:|--:|--:|",
     ]
     for row in rows:
         verdict = "baseline" if row["passed"] is None else "PASS" if row["passed"] else "MISS"
         lines.append(
             f"| {row['row']} | {row['steps_per_s']:,.0f} | {row['ratio']:.2f}x | {verdict} "
-            f"| {row['parameters']:,} ({row['trainable']:,}) | {row['peak_rss_mib']:.0f} |"
+            f"| {row['parameters']:,} ({row['trainable']:,}) | {row['extractor_macs'] / 1e6:.2f} "
+            f"| {row['peak_rss_mib']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -177,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = Args(**vars(dataclass_parser(Args, __doc__).parse_args(argv)))
     if args.quick:
         args = dataclasses.replace(
-            args, steps=128, n_envs=2, n_steps=32, batch_size=32, n_epochs=1, repeat=1
+            args, steps=256, n_envs=2, n_steps=32, batch_size=32, n_epochs=1, repeat=1
         )
     started = time.perf_counter()
     rows = run_rows(args)

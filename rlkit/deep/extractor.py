@@ -154,6 +154,12 @@ class BackboneExtractor(BaseFeaturesExtractor):
         frames = frames.float()
         if self.augment and self.training:
             frames = random_shift(frames, self.shift_pad)  # torch's global generator
+        if frames.device.type == "cpu":
+            # oneDNN's convolutions run faster channels-last (no reorders between layers;
+            # measured 5-10% on PPO training with full/frozen, ~1.5x with lora; the same
+            # values up to float rounding). A no-op for channels-last observations, whose
+            # permute above already gives this layout.
+            frames = frames.contiguous(memory_format=torch.channels_last)
         return frames
 
     def forward(self, observations: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:

@@ -24,10 +24,18 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| policy | train env-steps/s (median) | vs NatureCNN |" in result.stdout
     assert "machine:" in result.stdout
+    assert "1 torch thread(s)" in result.stdout
+    assert result.stdout.count("| PASS |") + result.stdout.count("| MISS |") == 5
 
     data = json.loads(out.read_text())
     assert list(out.parent.iterdir()) == [out]  # written atomically: no temporary left
-    assert {"command", "args", "machine", "wall_time_s", "rows", "table"} <= data.keys()
+    assert {"command", "args", "machine", "wall_time_s", "target_ratio", "rows", "table"} <= (
+        data.keys()
+    )
+    assert data["args"]["quick"] is True and data["args"]["threads"] == 1
+    assert {"torch", "stable-baselines3", "cpu", "load_1min", "git_commit"} <= data[
+        "machine"
+    ].keys()
     rows = {row["row"]: row for row in data["rows"]}
     assert set(rows) == {
         "NatureCNN (SB3 CnnPolicy)",
@@ -39,7 +47,10 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path) -> None:
     }
     for row in rows.values():
         assert row["steps_per_s"] > 0 and row["peak_rss_mib"] > 0
+        assert all(s > 0 for s in row["samples_steps_per_s"])
         assert 0 < row["trainable"] <= row["parameters"]
+        assert row["extractor_macs"] > 0
+        assert row["passed"] is (None if row["row"].startswith("NatureCNN") else row["ratio"] >= 2)
     assert rows["NatureCNN (SB3 CnnPolicy)"]["ratio"] == 1.0
     # frozen trains the heads only; lora adds adapters to a frozen backbone
     assert rows["rlkit frozen"]["trainable"] < rows["rlkit lora"]["trainable"]
