@@ -8,7 +8,7 @@ hyperparameters and step budget; only the policy differs:
   baseline;
 - ``rlkit <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on the shipped
   ``rlkit-cnn-v1`` backbone, fine-tuned ``full``, ``frozen``, ``lora`` or ``scratch``
-  (and ``scratch`` with random-shift augmentation).
+  (and ``full`` with random-shift augmentation, ``augment=True``).
 
 Each measurement runs in a fresh process (``spawn``), so its peak resident memory
 (``ru_maxrss``) is its own; rows are interleaved over ``--repeat`` rounds so load on a
@@ -24,6 +24,7 @@ Prints a markdown table and a machine line, writes JSON; exits 0 either way.
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
 import sys
 import time
@@ -44,14 +45,14 @@ ROWS: dict[str, tuple[str, bool] | None] = {
     "rlkit frozen": ("frozen", False),
     "rlkit lora": ("lora", False),
     "rlkit scratch": ("scratch", False),
-    "rlkit scratch + shift": ("scratch", True),
+    "rlkit full + shift": ("full", True),
 }
 BASELINE = "NatureCNN (SB3 CnnPolicy)"
 
 
 @dataclass
 class Args:
-    steps: int = 8192
+    steps: int = 6144
     """timed env steps per measurement (after the warm-up rollout)"""
     n_envs: int = 8
     """parallel envs (DummyVecEnv)"""
@@ -63,7 +64,7 @@ class Args:
     """PPO epochs per update"""
     threads: int = 1
     """torch threads in every measurement"""
-    repeat: int = 2
+    repeat: int = 3
     """interleaved rounds over the rows; the median counts"""
     seed: int = 0
     """seed of envs and models"""
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         args = dataclasses.replace(
             args, steps=256, n_envs=2, n_steps=32, batch_size=32, n_epochs=1, repeat=1
         )
+    load_start = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     rows = run_rows(args)
     wall = time.perf_counter() - started
@@ -226,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         f"PPO on {ENV_ID} pixels 64x64: {args.n_envs} envs x {args.n_steps} steps, batch "
         f"{args.batch_size}, {args.n_epochs} epochs; {args.steps} timed steps per "
         f"measurement, median of {args.repeat} interleaved rounds, {args.threads} torch "
-        f"thread(s), CPU; wall time {wall:.0f} s"
+        f"thread(s), CPU; wall time {wall:.0f} s; 1-min load {load_start} at the start, "
+        f"{about['load_1min']} at the end (other processes share the CPUs)"
     )
     print(
         f"machine: {about['platform']} | {about['cpu']} ({about['cpus']} CPUs, load "
@@ -241,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             "args": dataclasses.asdict(args),
             "machine": about,
             "wall_time_s": wall,
+            "load_1min_start": load_start,
             "target_ratio": TARGET_RATIO,
             "rows": rows,
             "table": text,

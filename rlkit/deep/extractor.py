@@ -154,7 +154,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
         frames = frames.float()
         if self.augment and self.training:
             frames = random_shift(frames, self.shift_pad)  # torch's global generator
-        if frames.device.type == "cpu":
+        if frames.device.type == "cpu" and frames.dim() == 4:  # else: the encoder's error
             # oneDNN's convolutions run faster channels-last (no reorders between layers;
             # measured 5-10% on PPO training with full/frozen, ~1.5x with lora; the same
             # values up to float rounding). A no-op for channels-last observations, whose

@@ -142,12 +142,17 @@ def test_extractor_computes_the_pretrained_backbone(finetune: str, frames: torch
     the CPU) leaves the backbone's function unchanged, in both modes."""
     backbone = load_backbone("rlkit-cnn-v1").eval()
     extractor = BackboneExtractor(IMAGE, finetune=finetune)  # type: ignore[arg-type]
+    layouts: list[bool] = []
+    extractor.backbone.trunk[0].register_forward_pre_hook(
+        lambda _, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last))
+    )
     with torch.no_grad():
         expected = backbone(frames.contiguous())
         for mode in (True, False):
             assert torch.allclose(extractor.train(mode)(frames), expected, atol=1e-5)
             uint8 = extractor(frames.round().to(torch.uint8))  # SB3 may pass raw uint8
             assert torch.allclose(uint8, backbone(frames.round()), atol=1e-5)
+    assert layouts and all(layouts)  # the convolutions run channels-last on the CPU
 
 
 def test_augment_only_in_training_mode(frames: torch.Tensor) -> None:
@@ -207,12 +212,14 @@ def test_lora_merges_exactly(frames: torch.Tensor) -> None:
     ],
     ids=["conv3x3-stride2", "conv1x1", "linear"],
 )
-def test_lora_layer_merged_eval_equals_training_branch(layer: nn.Module) -> None:
+def test_lora_layer_merged_eval_equals_training_branch(layer: nn.Conv2d | nn.Linear) -> None:
     torch.manual_seed(0)
-    x = torch.randn(4, 12) if isinstance(layer, nn.Linear) else torch.randn(4, 3 if
-        layer.in_channels == 3 else 8, 9, 9)  # fmt: skip
+    adapter: LoRAConv2d | LoRALinear
+    if isinstance(layer, nn.Linear):
+        x, adapter = torch.randn(4, layer.in_features), LoRALinear(layer, rank=2)
+    else:
+        x, adapter = torch.randn(4, layer.in_channels, 9, 9), LoRAConv2d(layer, rank=2)
     reference = layer(x).detach()
-    adapter = LoRALinear(layer, rank=2) if isinstance(layer, nn.Linear) else LoRAConv2d(layer, 2)
     with torch.no_grad():
         assert torch.equal(adapter.train()(x), reference)  # B = 0: the base layer's output
         nn.init.normal_(adapter.lora_b.weight, std=0.5)  # as if training had moved it
