@@ -19,7 +19,7 @@ Examples
 --------
 >>> import torch
 >>> from rlkit.backbones import load_backbone
->>> encoder = load_backbone("rlkit-cnn-v1")
+>>> encoder = load_backbone(DEFAULT_BACKBONE)  # "rlkit-cnn-v2"
 >>> encoder(torch.zeros(1, 3, 64, 64, dtype=torch.uint8)).shape
 torch.Size([1, 128])
 """
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     )
     from rlkit.backbones.pretrain import PretrainConfig, PretrainResult, pretrain
 
+#: The shipped backbone every default uses (``rlkit-cnn-v1`` stays loadable by name).
+DEFAULT_BACKBONE = "rlkit-cnn-v2"
+
 #: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
 _MODULES: dict[str, str] = {
     name: module
@@ -75,6 +78,7 @@ _MODULES: dict[str, str] = {
 }
 
 __all__ = [
+    "DEFAULT_BACKBONE",
     "STATE_NAMES",
     "WEIGHTS_DIR",
     "BackboneFileError",

@@ -26,11 +26,13 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from rlkit.backbones import DEFAULT_BACKBONE
 
 __all__ = [
     "FORMAT",
@@ -89,6 +91,10 @@ class ConvEncoder(nn.Module):
         Output channels of the 3x3 convolutions.
     strides : sequence of int, default (2, 2, 2, 1)
         Their strides (same length as ``channels``).
+    kernels : sequence of int, optional
+        Their square kernel sizes (same length; default 3 each). An odd kernel pads
+        ``k // 2`` ("same" at stride 1); an even one pads ``(k - stride) // 2``, so a
+        ``4`` at stride ``4`` is a non-overlapping "patchify" stem.
     layout_channels : int, default 16
         Channels of the coarse average-pooled branch.
     layout_grid : int, default 4
@@ -121,6 +127,7 @@ class ConvEncoder(nn.Module):
         features_dim: int = 128,
         channels: Sequence[int] = (16, 32, 64, 64),
         strides: Sequence[int] = (2, 2, 2, 1),
+        kernels: Sequence[int] | None = None,
         layout_channels: int = 16,
         layout_grid: int = 4,
         mean: Sequence[float] | None = None,
@@ -128,14 +135,15 @@ class ConvEncoder(nn.Module):
     ) -> None:
         super().__init__()
         channels, strides = [int(c) for c in channels], [int(s) for s in strides]
-        if not channels or len(channels) != len(strides):
+        kernel_sizes = [3] * len(channels) if kernels is None else [int(k) for k in kernels]
+        if not channels or not len(channels) == len(strides) == len(kernel_sizes):
             raise ValueError(
-                f"channels and strides must be non-empty and of equal length, got "
-                f"{channels} and {strides}"
+                f"channels, strides and kernels must be non-empty and of equal length, got "
+                f"{channels}, {strides} and {kernel_sizes}"
             )
-        if min(features_dim, layout_channels, layout_grid, *channels, *strides) < 1:
-            raise ValueError("features_dim, layout_channels, layout_grid, channels and "
-                             "strides must all be positive")  # fmt: skip
+        if min(features_dim, layout_channels, layout_grid, *channels, *strides, *kernel_sizes) < 1:
+            raise ValueError("features_dim, layout_channels, layout_grid, channels, strides "
+                             "and kernels must all be positive")  # fmt: skip
         self.features_dim = int(features_dim)
         self._architecture: dict[str, Any] = {
             "features_dim": self.features_dim,
@@ -144,11 +152,14 @@ class ConvEncoder(nn.Module):
             "layout_channels": int(layout_channels),
             "layout_grid": int(layout_grid),
         }
+        if kernels is not None:  # absent from the cards of 3x3-only backbones (v1)
+            self._architecture["kernels"] = kernel_sizes
         self.card = None
         layers: list[nn.Module] = []
         previous = 3
-        for i, (out, stride) in enumerate(zip(channels, strides, strict=True)):
-            layers.append(nn.Conv2d(previous, out, kernel_size=3, stride=stride, padding=1))
+        for i, (out, stride, k) in enumerate(zip(channels, strides, kernel_sizes, strict=True)):
+            padding = k // 2 if k % 2 else max(k - stride, 0) // 2
+            layers.append(nn.Conv2d(previous, out, kernel_size=k, stride=stride, padding=padding))
             if i < len(channels) - 1:  # the last map stays linear: it feeds the softmax
                 layers.append(nn.ReLU())
             previous = out
@@ -217,12 +228,41 @@ class ConvEncoder(nn.Module):
                 f"ConvEncoder needs frames of at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE} "
                 f"pixels, got {frames.shape[2]}x{frames.shape[3]}"
             )
-        x = (frames.to(self.mean.dtype) - self.mean.view(1, 3, 1, 1)) / self.std.view(1, 3, 1, 1)
-        fmap = self.trunk(x)
+        x = self._stem(frames)
+        if x.device.type == "cpu":
+            # oneDNN's convolutions run fastest channels-last (no reorders between
+            # layers); converting the stem's output, 16x smaller than the frames, was
+            # measured faster than converting the frames themselves.
+            x = x.contiguous(memory_format=torch.channels_last)
+        fmap = self.trunk[1:](x)
         keypoints = spatial_softmax(fmap, self.log_temperature.exp())
         layout = F.adaptive_avg_pool2d(F.relu(self.layout(F.relu(fmap))), self.layout_grid)
         features = torch.cat([keypoints, layout.flatten(1)], dim=1)
         return self.norm(self.head(features))
+
+    def _stem(self, frames: torch.Tensor) -> torch.Tensor:
+        """The first convolution on normalised frames.
+
+        Without padding (a patchify stem) the normalisation folds exactly into the
+        stem's weight and bias, ``W' = W / std``, ``b' = b - sum(W' * mean)``: no
+        normalised copy of the frames is made, which saved ~15% of a PPO minibatch on
+        the CPU. With padding the border would see other values, so the frames are
+        normalised first (one fused multiply-add).
+        """
+        stem = self.trunk[0]
+        # rlkit.deep.lora wraps the convolution in an adapter that knows its weight.
+        conv = cast(nn.Conv2d, getattr(stem, "base", stem))
+        inv_std = self.std.reciprocal().view(1, 3, 1, 1)
+        if any(cast(tuple[int, int], conv.padding)):
+            shift = -self.mean.view(1, 3, 1, 1) * inv_std
+            return cast(torch.Tensor, stem(torch.addcmul(shift, frames.to(inv_std.dtype), inv_std)))
+        merged = getattr(stem, "merged_weight", None)
+        weight = merged() if merged is not None else conv.weight
+        folded = weight * inv_std
+        bias = -(folded * self.mean.view(1, 3, 1, 1)).sum(dim=(1, 2, 3))
+        if conv.bias is not None:
+            bias = bias + conv.bias
+        return conv._conv_forward(frames.to(folded.dtype), folded, bias)
 
 
 def spatial_softmax(fmap: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
@@ -269,9 +309,10 @@ def random_shift(
     shifts = torch.randint(-pad, pad + 1, (n, 2), generator=generator).to(frames.device)
     rows = (torch.arange(h, device=frames.device)[None] + shifts[:, :1]).clamp_(0, h - 1)
     cols = (torch.arange(w, device=frames.device)[None] + shifts[:, 1:]).clamp_(0, w - 1)
-    batch = torch.arange(n, device=frames.device)[:, None, None, None]
-    channel = torch.arange(c, device=frames.device)[None, :, None, None]
-    return frames[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+    # One gather over each flattened frame (5x faster on the CPU than 4-D advanced
+    # indexing, which materialises four broadcast index tensors; same values).
+    index = (rows[:, :, None] * w + cols[:, None, :]).view(n, 1, h * w).expand(n, c, h * w)
+    return frames.reshape(n, c, h * w).gather(2, index).view(n, c, h, w)
 
 
 def seeded_encoder(seed: int, **architecture: Any) -> ConvEncoder:
@@ -314,8 +355,8 @@ def available_backbones() -> list[str]:
 
     Examples
     --------
-    >>> "rlkit-cnn-v1" in available_backbones()
-    True
+    >>> available_backbones()
+    ['rlkit-cnn-v1', 'rlkit-cnn-v2']
     """
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt") if p.with_suffix(".json").is_file())
 
@@ -398,7 +439,7 @@ def load_card(name_or_path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def load_backbone(
-    name_or_path: str | os.PathLike[str] = "rlkit-cnn-v1",
+    name_or_path: str | os.PathLike[str] = DEFAULT_BACKBONE,
     *,
     pretrained: bool = True,
     seed: int = 0,
@@ -413,7 +454,7 @@ def load_backbone(
 
     Parameters
     ----------
-    name_or_path : str or path, default "rlkit-cnn-v1"
+    name_or_path : str or path, default DEFAULT_BACKBONE ("rlkit-cnn-v2")
         A name from :func:`available_backbones` or a weights file path.
     pretrained : bool, default True
         False builds the same architecture and input normalisation, randomly initialised
@@ -441,13 +482,13 @@ def load_backbone(
     Examples
     --------
     >>> import torch
-    >>> encoder = load_backbone("rlkit-cnn-v1")
+    >>> encoder = load_backbone("rlkit-cnn-v2")
     >>> frames = torch.zeros(2, 3, 64, 64, dtype=torch.uint8)
     >>> encoder(frames).shape
     torch.Size([2, 128])
-    >>> encoder.card["sha256"] == sha256_of(WEIGHTS_DIR / "rlkit-cnn-v1.pt")
+    >>> encoder.card["sha256"] == sha256_of(WEIGHTS_DIR / "rlkit-cnn-v2.pt")
     True
-    >>> scratch = load_backbone("rlkit-cnn-v1", pretrained=False, seed=0)
+    >>> scratch = load_backbone("rlkit-cnn-v2", pretrained=False, seed=0)
     >>> scratch.normalization == encoder.normalization  # same input pipeline
     True
     """

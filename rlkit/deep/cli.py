@@ -36,6 +36,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rlkit.backbones import DEFAULT_BACKBONE
+
 __all__ = [
     "DEEP_ALGORITHMS",
     "DEEP_OPTIONS",
@@ -100,7 +102,7 @@ def add_deep_train_arguments(parser: argparse.ArgumentParser) -> None:
         "stable-baselines3 on pixels through a backbone CNN; hyperparameters come from "
         "rlkit/deep/hyperparams/<algo>.yml, --steps defaults to the file's total_steps",
     )
-    group.add_argument("--backbone", default="rlkit-cnn-v1", help="shipped name or a .pt file")
+    group.add_argument("--backbone", default=DEFAULT_BACKBONE, help="shipped name or a .pt file")
     group.add_argument("--finetune", choices=_FINETUNE_MODES, default="full", help="mode")
     group.add_argument("--lora-rank", type=int, default=4, help="adapter rank (lora)")
     group.add_argument("--augment", action="store_true", help="random-shift augmentation")

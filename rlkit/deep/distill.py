@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from rlkit.backbones import DEFAULT_BACKBONE
 from rlkit.deep.demos import (
     Demos,
     Observations,
@@ -392,7 +393,7 @@ def behaviour_cloning(
     env_id: str,
     demos: int = 10,
     *,
-    backbone: str | os.PathLike[str] = "rlkit-cnn-v1",
+    backbone: str | os.PathLike[str] = DEFAULT_BACKBONE,
     finetune: Finetune = "full",
     augment: bool = False,
     lora_rank: int = 4,
@@ -484,7 +485,7 @@ def dagger(
     iterations: int = 5,
     rollouts_per_iteration: int = 5,
     beta_decay: float = 0.5,
-    backbone: str | os.PathLike[str] = "rlkit-cnn-v1",
+    backbone: str | os.PathLike[str] = DEFAULT_BACKBONE,
     finetune: Finetune = "full",
     augment: bool = False,
     lora_rank: int = 4,

@@ -35,6 +35,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rlkit.backbones import DEFAULT_BACKBONE
+
 __all__ = ["add_distill_parser", "run_distill"]
 
 #: Mirrors rlkit.deep.extractor.FINETUNE_MODES, which would import torch.
@@ -82,7 +84,7 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="DAgger: the expert acts with probability BETA_DECAY**round",
     )
     parser.add_argument(
-        "--backbone", default="rlkit-cnn-v1", help="shipped backbone name or a .pt file"
+        "--backbone", default=DEFAULT_BACKBONE, help="shipped backbone name or a .pt file"
     )
     parser.add_argument("--finetune", choices=_FINETUNE_MODES, default="full", help="mode")
     parser.add_argument("--lora-rank", type=int, default=4, help="adapter rank (lora)")

@@ -46,7 +46,7 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from rlkit.backbones import ConvEncoder, load_backbone
+from rlkit.backbones import DEFAULT_BACKBONE, ConvEncoder, load_backbone
 from rlkit.backbones.model import random_shift
 from rlkit.deep.lora import add_lora, lora_parameters
 
@@ -73,7 +73,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
     ----------
     observation_space : gymnasium.spaces.Box or Dict
         uint8 RGB images (channels first or last), or a Dict with exactly one such key.
-    backbone : str, path or ConvEncoder, default "rlkit-cnn-v1"
+    backbone : str, path or ConvEncoder, default DEFAULT_BACKBONE ("rlkit-cnn-v2")
         A shipped backbone name, a ``.pt`` file from ``rlkit pretrain``, or an encoder
         object (copied, so the caller's stays untouched).
     finetune : {"scratch", "frozen", "full", "lora"}, default "full"
@@ -91,7 +91,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
     def __init__(
         self,
         observation_space: gym.Space[Any],
-        backbone: str | os.PathLike[str] | ConvEncoder = "rlkit-cnn-v1",
+        backbone: str | os.PathLike[str] | ConvEncoder = DEFAULT_BACKBONE,
         finetune: Finetune = "full",
         lora_rank: int = 4,
         lora_alpha: float | None = None,
@@ -154,13 +154,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
         frames = frames.float()
         if self.augment and self.training:
             frames = random_shift(frames, self.shift_pad)  # torch's global generator
-        if frames.device.type == "cpu" and frames.dim() == 4:  # else: the encoder's error
-            # oneDNN's convolutions run faster channels-last (no reorders between layers;
-            # measured 5-10% on PPO training with full/frozen, ~1.5x with lora; the same
-            # values up to float rounding). A no-op for channels-last observations, whose
-            # permute above already gives this layout.
-            frames = frames.contiguous(memory_format=torch.channels_last)
-        return frames
+        return frames  # the encoder normalises and lays them out for its convolutions
 
     def forward(self, observations: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
         frames = self._frames(observations)

@@ -64,7 +64,7 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import DummyVecEnv
 from torch import nn
 
-from rlkit.backbones import resolve_device
+from rlkit.backbones import DEFAULT_BACKBONE, resolve_device
 from rlkit.deep.extractor import FINETUNE_MODES
 from rlkit.deep.policies import POLICIES
 from rlkit.deep.wrappers import GoalPixels
@@ -531,7 +531,7 @@ def train(
     algo: str,
     env_id: str,
     *,
-    backbone: str = "rlkit-cnn-v1",
+    backbone: str = DEFAULT_BACKBONE,
     finetune: str = "full",
     total_steps: int | None = None,
     seed: int = 0,

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from rlkit.backbones import (
+    DEFAULT_BACKBONE,
     WEIGHTS_DIR,
     BackboneFileError,
     ConvEncoder,
@@ -23,7 +24,8 @@ from rlkit.backbones import (
 )
 from rlkit.backbones.model import sha256_of, write_card
 
-SHIPPED = WEIGHTS_DIR / "rlkit-cnn-v1.pt"
+SHIPPED_NAMES = ["rlkit-cnn-v1", "rlkit-cnn-v2"]
+SHIPPED = WEIGHTS_DIR / f"{DEFAULT_BACKBONE}.pt"
 CARD_KEYS = {
     "name", "format", "architecture", "input", "data", "objective", "training", "seed",
     "wall_time_s", "versions", "probe", "sha256", "weights_file", "bytes",
@@ -49,13 +51,15 @@ def copy_of_shipped(tmp_path: Path) -> Path:
     return tmp_path / "copy.pt"
 
 
-def test_shipped_weights_load_offline_and_match_their_card(offline: None) -> None:
-    assert "rlkit-cnn-v1" in available_backbones()
-    encoder = load_backbone("rlkit-cnn-v1")
-    card = load_card("rlkit-cnn-v1")
-    assert card.keys() >= CARD_KEYS
-    assert card["sha256"] == sha256_of(SHIPPED)
-    assert card["bytes"] == SHIPPED.stat().st_size < 1_000_000
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_shipped_weights_load_offline_and_match_their_card(offline: None, name: str) -> None:
+    assert available_backbones() == SHIPPED_NAMES and DEFAULT_BACKBONE in SHIPPED_NAMES
+    encoder = load_backbone(name)
+    card = load_card(name)
+    weights = WEIGHTS_DIR / f"{name}.pt"
+    assert card.keys() >= CARD_KEYS and card["name"] == name
+    assert card["sha256"] == sha256_of(weights)
+    assert card["bytes"] == weights.stat().st_size < 1_000_000
     assert encoder.card == card and not encoder.training
     assert encoder.architecture == {
         k: v for k, v in card["architecture"].items() if k not in ("class", "parameters")
@@ -65,8 +69,9 @@ def test_shipped_weights_load_offline_and_match_their_card(offline: None) -> Non
     assert out.shape == (2, card["architecture"]["features_dim"])
 
 
-def test_the_shipped_card_records_how_it_was_made() -> None:
-    card = load_card("rlkit-cnn-v1")
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_the_shipped_card_records_how_it_was_made(name: str) -> None:
+    card = load_card(name)
     assert card["training"]["steps"] == card["training"]["config"]["steps"] > 0
     assert card["wall_time_s"] <= 15 * 60  # the recipe's CPU budget
     assert {"torch", "numpy", "gymnasium"} <= card["versions"].keys()
@@ -144,9 +149,9 @@ def test_unknown_names_and_missing_files() -> None:
 
 
 def test_random_init_keeps_architecture_and_normalisation(offline: None) -> None:
-    pretrained = load_backbone("rlkit-cnn-v1")
-    scratch = load_backbone("rlkit-cnn-v1", pretrained=False, seed=0)
-    again = load_backbone("rlkit-cnn-v1", pretrained=False, seed=0)
+    pretrained = load_backbone(DEFAULT_BACKBONE)
+    scratch = load_backbone(DEFAULT_BACKBONE, pretrained=False, seed=0)
+    again = load_backbone(DEFAULT_BACKBONE, pretrained=False, seed=0)
     assert scratch.architecture == pretrained.architecture
     assert scratch.normalization == pretrained.normalization
     assert torch.equal(scratch.head.weight, again.head.weight)

@@ -13,10 +13,18 @@ from torch import nn
 from rlkit.backbones import ConvEncoder, resolve_device, save_backbone, seeded_encoder
 from rlkit.backbones.model import spatial_softmax
 
+#: rlkit-cnn-v2's layout: a 4x4 stride-4 patchify stem, then 3x3 convolutions.
+PATCHIFY = {"channels": (16, 32, 32), "strides": (4, 2, 1), "kernels": (4, 3, 3)}
 
-@pytest.fixture(scope="module")
-def encoder() -> ConvEncoder:
-    return seeded_encoder(0).eval()
+
+@pytest.fixture(scope="module", params=["3x3", "patchify"])
+def encoder(request: pytest.FixtureRequest) -> ConvEncoder:
+    """Both stems: 3x3 (rlkit-cnn-v1, normalised input) and patchify (rlkit-cnn-v2,
+    normalisation folded into the stem)."""
+    architecture = {} if request.param == "3x3" else PATCHIFY
+    model = seeded_encoder(0, **architecture).eval()
+    model.set_normalization([200.0, 150.0, 100.0], [50.0, 60.0, 70.0])
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +118,41 @@ def test_bad_normalisation_is_refused(mean: list[float], std: list[float]) -> No
 def test_bad_architecture_is_refused() -> None:
     with pytest.raises(ValueError, match="equal length"):
         ConvEncoder(channels=(16, 32), strides=(2,))
+    with pytest.raises(ValueError, match="equal length"):
+        ConvEncoder(channels=(16, 32), strides=(2, 2), kernels=(3,))
+    with pytest.raises(ValueError, match="positive"):
+        ConvEncoder(channels=(16,), strides=(2,), kernels=(0,))
     with pytest.raises(ValueError, match="positive"):
         ConvEncoder(features_dim=0)
+
+
+def test_stem_sees_normalised_frames(encoder: ConvEncoder, frames: torch.Tensor) -> None:
+    """Folded into a patchify stem or applied first: the stem's output is the plain
+    convolution of ``(frames - mean) / std``."""
+    normalised = (frames.float() - encoder.mean.view(1, 3, 1, 1)) / encoder.std.view(1, 3, 1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            encoder._stem(frames), encoder.trunk[0](normalised), rtol=1e-4, atol=1e-4
+        )
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "size", "expected"),
+    [(3, 1, 64, 64), (3, 2, 64, 32), (4, 4, 64, 16), (4, 2, 64, 32), (8, 4, 64, 16)],
+)
+def test_kernel_padding(kernel: int, stride: int, size: int, expected: int) -> None:
+    model = ConvEncoder(channels=(8,), strides=(stride,), kernels=(kernel,))
+    conv = model.trunk[0]
+    assert conv(torch.zeros(1, 3, size, size)).shape[-1] == expected
+    assert (conv.padding == (0, 0)) == (kernel == stride)  # patchify: no padding
+
+
+def test_architecture_records_kernels_only_when_given() -> None:
+    assert "kernels" not in ConvEncoder().architecture  # as rlkit-cnn-v1's card says
+    model = ConvEncoder(**PATCHIFY)
+    assert model.architecture["kernels"] == [4, 3, 3]
+    rebuilt = ConvEncoder(**model.architecture)
+    rebuilt.load_state_dict(model.state_dict(), strict=True)
 
 
 def test_seeded_init_depends_on_the_seed_alone() -> None:
@@ -123,8 +164,9 @@ def test_seeded_init_depends_on_the_seed_alone() -> None:
     assert not torch.equal(a.head.weight, c.head.weight)
 
 
-def test_every_parameter_gets_a_gradient(frames: torch.Tensor) -> None:
-    model = seeded_encoder(2)
+@pytest.mark.parametrize("architecture", [{}, PATCHIFY], ids=["3x3", "patchify"])
+def test_every_parameter_gets_a_gradient(frames: torch.Tensor, architecture: dict) -> None:
+    model = seeded_encoder(2, **architecture)
     model(frames).pow(2).sum().backward()
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name

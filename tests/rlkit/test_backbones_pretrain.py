@@ -19,7 +19,7 @@ from rlkit.backbones.data import (
     collect_gridnav,
     pretraining_first_seed,
 )
-from rlkit.backbones.pretrain import random_shift
+from rlkit.backbones.pretrain import RECIPES, random_shift
 
 
 def tiny(**overrides: Any) -> PretrainConfig:
@@ -180,7 +180,19 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def test_cli_defaults_are_the_shipped_recipe() -> None:
     args = _parse(["pretrain", "--out", "somewhere"])
     assert (args.out, args.steps, args.seed, args.device) == (Path("somewhere"), None, 0, "auto")
-    assert args.name == "rlkit-cnn-v1" and not args.resume
+    assert args.recipe == "rlkit-cnn-v2" and args.name is None and not args.resume
+
+
+@pytest.mark.parametrize("name", ["rlkit-cnn-v1", "rlkit-cnn-v2"])
+def test_each_shipped_backbone_has_its_recipe(name: str) -> None:
+    """The recipe reproduces what the shipped card records: architecture and config."""
+    card = load_card(name)
+    recipe = RECIPES[name]
+    architecture = dict(card["architecture"])
+    del architecture["class"], architecture["parameters"]
+    assert recipe.architecture() == architecture
+    config = {k: v for k, v in recipe.to_dict().items() if v is not None}  # v1: no kernels
+    assert config == card["training"]["config"]
 
 
 def test_cli_refuses_to_overwrite_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

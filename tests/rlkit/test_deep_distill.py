@@ -23,7 +23,7 @@ from stable_baselines3 import PPO
 
 import envs
 from rlkit.agents import load_agent
-from rlkit.backbones import load_backbone
+from rlkit.backbones import DEFAULT_BACKBONE, load_backbone
 from rlkit.deep.distill import Demos, DistillResult, behaviour_cloning, collect_demos, dagger
 from rlkit.deep.distill_cli import add_distill_parser
 from rlkit.deep.policies import backbone_extractors
@@ -144,7 +144,7 @@ def test_bc_continuous_actions_loss_decreases() -> None:
 @pytest.mark.parametrize("finetune", ["frozen", "lora"])
 def test_frozen_and_lora_keep_pretrained_weights(finetune: str) -> None:
     result = bc(finetune=finetune, learning_rate=1e-2)
-    pretrained = load_backbone("rlkit-cnn-v1").state_dict()
+    pretrained = load_backbone(DEFAULT_BACKBONE).state_dict()
     (extractor,) = backbone_extractors(result.model.policy)
     after = {
         name.replace(".base.", "."): value
@@ -162,7 +162,7 @@ def test_frozen_and_lora_keep_pretrained_weights(finetune: str) -> None:
 
 def test_full_finetuning_moves_the_backbone() -> None:
     result = bc(learning_rate=1e-2)
-    pretrained = load_backbone("rlkit-cnn-v1").state_dict()
+    pretrained = load_backbone(DEFAULT_BACKBONE).state_dict()
     (extractor,) = backbone_extractors(result.model.policy)
     moved = extractor.backbone.state_dict()
     assert any(not torch.equal(moved[k].cpu(), v) for k, v in pretrained.items())

@@ -18,7 +18,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
 import envs  # noqa: F401 - registers the rlkit/ ids
-from rlkit.backbones import load_backbone
+from rlkit.backbones import DEFAULT_BACKBONE, load_backbone
 from rlkit.deep import BackboneExtractor, merge_lora, random_shift
 from rlkit.deep.lora import LoRAConv2d, LoRALinear
 from rlkit.deep.policies import (
@@ -30,7 +30,7 @@ from rlkit.deep.policies import (
 
 torch.set_num_threads(1)
 IMAGE = gym.spaces.Box(0, 255, (3, 64, 64), np.uint8)
-FEATURES = 128  # rlkit-cnn-v1's features_dim
+FEATURES = 128  # the default backbone's features_dim
 
 
 # ---------------------------------------------------------------------- fixtures
@@ -39,7 +39,7 @@ FEATURES = 128  # rlkit-cnn-v1's features_dim
 @pytest.fixture(scope="module")
 def pretrained() -> dict[str, torch.Tensor]:
     """The shipped backbone's weights, as ``load_backbone`` gives them."""
-    return load_backbone("rlkit-cnn-v1").state_dict()
+    return load_backbone(DEFAULT_BACKBONE).state_dict()
 
 
 @pytest.fixture
@@ -138,12 +138,13 @@ def test_frozen_backbone_has_no_gradient_and_stays_in_eval_mode(frames: torch.Te
 
 @pytest.mark.parametrize("finetune", ["full", "frozen", "lora"])
 def test_extractor_computes_the_pretrained_backbone(finetune: str, frames: torch.Tensor) -> None:
-    """The extractor's own input handling (float cast, channels-last memory layout on
-    the CPU) leaves the backbone's function unchanged, in both modes."""
-    backbone = load_backbone("rlkit-cnn-v1").eval()
+    """The extractor's own input handling (float cast; the encoder's channels-last
+    layout after the stem on the CPU) leaves the backbone's function unchanged, in
+    both modes."""
+    backbone = load_backbone(DEFAULT_BACKBONE).eval()
     extractor = BackboneExtractor(IMAGE, finetune=finetune)  # type: ignore[arg-type]
     layouts: list[bool] = []
-    extractor.backbone.trunk[0].register_forward_pre_hook(
+    extractor.backbone.trunk[2].register_forward_pre_hook(  # the convolution after the stem
         lambda _, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last))
     )
     with torch.no_grad():
@@ -212,23 +213,35 @@ def test_lora_merges_exactly(frames: torch.Tensor) -> None:
     ],
     ids=["conv3x3-stride2", "conv1x1", "linear"],
 )
-def test_lora_layer_merged_eval_equals_training_branch(layer: nn.Conv2d | nn.Linear) -> None:
+def test_lora_layer_is_base_plus_low_rank_branch(layer: nn.Conv2d | nn.Linear) -> None:
+    """One pass with the merged weight gives the outputs and adapter gradients of Hu et
+    al.'s formulation, ``base(x) + scale * B(A(x))``, in training as in eval mode."""
     torch.manual_seed(0)
     adapter: LoRAConv2d | LoRALinear
     if isinstance(layer, nn.Linear):
-        x, adapter = torch.randn(4, layer.in_features), LoRALinear(layer, rank=2)
+        x, adapter = torch.randn(4, layer.in_features), LoRALinear(layer, rank=2, alpha=3.0)
     else:
-        x, adapter = torch.randn(4, layer.in_channels, 9, 9), LoRAConv2d(layer, rank=2)
+        x, adapter = torch.randn(4, layer.in_channels, 9, 9), LoRAConv2d(layer, rank=2, alpha=3.0)
     reference = layer(x).detach()
     with torch.no_grad():
         assert torch.equal(adapter.train()(x), reference)  # B = 0: the base layer's output
         nn.init.normal_(adapter.lora_b.weight, std=0.5)  # as if training had moved it
-        branch = adapter.train()(x)
-        assert not torch.allclose(branch, reference, atol=1e-3)  # the adapter does act
-        assert torch.allclose(adapter.eval()(x), branch, atol=1e-5)  # merged weight
+    out = adapter.train()(x)
+    branch = layer(x) + 1.5 * adapter.lora_b(adapter.lora_a(x))  # scale = alpha / rank
+    assert not torch.allclose(out, reference, atol=1e-3)  # the adapter does act
+    torch.testing.assert_close(out, branch, rtol=1e-5, atol=1e-5)
+    weights = [adapter.lora_a.weight, adapter.lora_b.weight]
+    upstream = torch.randn_like(out)
+    got = torch.autograd.grad(out, weights, upstream)
+    expected = torch.autograd.grad(branch, weights, upstream)
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
+    assert layer.weight.grad is None  # the base stays frozen
+    with torch.no_grad():
+        torch.testing.assert_close(adapter.eval()(x), branch, rtol=1e-5, atol=1e-5)
         plain = merge_lora(adapter)
         assert type(plain) is type(layer)
-        assert torch.allclose(plain(x), branch, atol=1e-5)
+        torch.testing.assert_close(plain(x), branch, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch.export's notices on the CPU

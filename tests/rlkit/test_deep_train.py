@@ -21,7 +21,7 @@ from stable_baselines3.common.utils import LinearSchedule
 
 import envs  # noqa: F401 - registers the rlkit/... ids
 from rlkit.agents import RandomAgent, load_agent
-from rlkit.backbones import load_backbone, resolve_device
+from rlkit.backbones import DEFAULT_BACKBONE, load_backbone, resolve_device
 from rlkit.deep.policies import BackboneSACPolicy, backbone_extractors
 from rlkit.deep.train import (
     ALGORITHMS,
@@ -122,7 +122,7 @@ def test_finetune_modes_train_only_their_parameters(
         assert changed & backbone
 
     # compared with the shipped weights themselves, not only with the start of training
-    pretrained = load_backbone("rlkit-cnn-v1").state_dict()
+    pretrained = load_backbone(DEFAULT_BACKBONE).state_dict()
     extractors = backbone_extractors(result.model.policy)
     assert len(extractors) == (1 if algo == "ppo" else 2)  # DQN: online and target nets
     for extractor in extractors:
