@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU check: train one short PPO run of rlkit.deep (pixel policy on the pretrained
-# rlkit-cnn-v1 backbone, full fine-tune) on GridNav with device="cuda" and say whether
+# default backbone (rlkit-cnn-v2), full fine-tune) on GridNav with device="cuda" and say whether
 # CUDA was really used.
 #
 #   bash benchmarks/gpu_check.sh                 # 4096 steps on CUDA

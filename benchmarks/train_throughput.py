@@ -71,7 +71,7 @@ class Args:
     """PPO epochs per update"""
     threads: int = 1
     """torch threads in every measurement"""
-    repeat: int = 3
+    repeat: int = 5
     """interleaved rounds over the rows; the median counts"""
     seed: int = 0
     """seed of envs and models"""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import math
 import os
@@ -573,8 +574,13 @@ def save_backbone(
         "architecture": encoder.architecture,
         "state_dict": {k: v.detach().cpu() for k, v in encoder.state_dict().items()},
     }
+    # Serialised in memory: torch.save names the archive inside the zip after the file
+    # it writes, so saving to the temporary file would make the bytes (and the sha256)
+    # differ between two runs that learned the same weights.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     with _atomic(target) as tmp:
-        torch.save(payload, tmp)
+        tmp.write_bytes(buffer.getvalue())
     full = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

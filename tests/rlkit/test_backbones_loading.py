@@ -168,3 +168,13 @@ def test_save_then_load_round_trip(tmp_path: Path) -> None:
     assert torch.equal(loaded(frames), encoder.eval()(frames))
     assert card["name"] == "mine" and card["seed"] == 3
     assert card["input"]["normalization"] == encoder.normalization
+
+
+def test_same_weights_give_the_same_file_bytes(tmp_path: Path) -> None:
+    """Reproducible checksums: the bytes depend on the weights, not on the file name
+    or the temporary file the write went through."""
+    encoder = seeded_encoder(0, features_dim=16)
+    a = save_backbone(encoder, tmp_path / "a" / "net.pt", {"seed": 0})
+    b = save_backbone(encoder, tmp_path / "b" / "other.pt", {"seed": 0})
+    assert (tmp_path / "a" / "net.pt").read_bytes() == (tmp_path / "b" / "other.pt").read_bytes()
+    assert a["sha256"] == b["sha256"]
