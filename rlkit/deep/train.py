@@ -44,6 +44,7 @@ import importlib.util
 import inspect
 import json
 import re
+import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -58,6 +59,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import DictReplayBuffer, ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import HumanOutputFormat, KVWriter, Logger
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.utils import LinearSchedule
@@ -731,6 +733,12 @@ def train(
                 verbose=verbose,
                 **sb3_kwargs,
             )
+        if tb_log is None:
+            # Without a log folder SB3 makes an empty /tmp/SB3-<time> one on every
+            # learn(); this logger writes what SB3's would (stdout when verbose) and
+            # creates nothing.
+            formats: list[KVWriter] = [HumanOutputFormat(sys.stdout)] if verbose >= 1 else []
+            model.set_logger(Logger(folder=None, output_formats=formats))
         record = {**run, "device": str(torch_device), **provenance()}
         if out_path is not None:
             _write_config(out_path, {**record, "status": "running", "resumed_from": start})

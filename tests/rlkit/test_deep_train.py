@@ -8,6 +8,7 @@ limit, so every test trains for a few hundred steps in a few seconds on one CPU 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,15 @@ def test_result_and_learning_curve() -> None:
     assert result.hyperparams["n_steps"] == 32 and result.hyperparams["total_steps"] == 128
     summary = result.summary()
     assert summary["episodes"] == len(curve) and 0 <= summary["success_rate"] <= 1
+
+
+def test_no_stray_sb3_log_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``out`` SB3 would make an empty ``SB3-<time>`` folder in the temp dir on
+    every ``learn()``; train() gives it a logger that writes no files."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    line("ppo", 64)
+    line("ppo", 64, verbose=1)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
