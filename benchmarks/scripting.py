@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rlkit.atomic import atomic_write_text
+
 REPO = Path(__file__).resolve().parents[1]
 
 T = TypeVar("T")
@@ -131,11 +133,6 @@ def machine(*packages: str) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, data: object) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write JSON to a temporary file beside ``path``, then rename: never a half-written
+    file (:func:`rlkit.atomic.atomic_write_text`)."""
+    atomic_write_text(path, json.dumps(data, indent=1) + "\n")

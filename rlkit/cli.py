@@ -22,12 +22,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import platform
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -35,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import rlkit
+from rlkit.atomic import atomic_write_text
 from rlkit.backbones.cli import add_pretrain_parser
 from rlkit.deep.distill_cli import add_distill_parser
 from rlkit.evaluation.cli import add_eval_parser, add_render_parser
@@ -226,7 +225,7 @@ def _train(args: argparse.Namespace) -> int:
         "versions": _versions(),
         "git_commit": _git_commit(),
     }
-    _write_json_atomic(out / "config.json", config)
+    atomic_write_text(out / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
     shown = "n/a" if mean_return is None else f"{mean_return:.3f}"
     print(
         f"trained {args.algo} on {args.env}: {agent.num_timesteps} steps, "
@@ -313,19 +312,6 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() or None if result.returncode == 0 else None
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, sort_keys=True)
-            stream.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 if __name__ == "__main__":

@@ -18,14 +18,12 @@ Design choices, each for a reason:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rlkit.atomic import atomic_output
 from rlkit.backbones import DEFAULT_BACKBONE
 
 __all__ = [
@@ -579,7 +578,7 @@ def save_backbone(
     # differ between two runs that learned the same weights.
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    with _atomic(target) as tmp:
+    with atomic_output(target) as tmp:
         tmp.write_bytes(buffer.getvalue())
     full = {
         "format": FORMAT,
@@ -602,23 +601,5 @@ def save_backbone(
 
 def write_card(path: str | os.PathLike[str], card: dict[str, Any]) -> None:
     """Write a model card as indented JSON, atomically."""
-    with _atomic(Path(path)) as tmp:
+    with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-
-
-@contextlib.contextmanager
-def _atomic(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` that replaces it on success: a crash never
-    leaves a half-written file under the real name."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    umask = os.umask(0)  # reading the umask means setting it; put it straight back
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give what open() would
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rlkit.atomic import atomic_output
 from rlkit.backbones.data import (
     GRIDNAV_LAYOUTS,
     POLICIES,
@@ -53,7 +54,6 @@ from rlkit.backbones.data import (
 )
 from rlkit.backbones.model import (
     ConvEncoder,
-    _atomic,
     random_shift,
     resolve_device,
     save_backbone,
@@ -445,7 +445,7 @@ def pretrain(
             if run.step % 10 == 0:
                 bar.set_postfix(loss=f"{record['loss']:.3f}", aux=f"{record['aux']:.4f}")
             if run.step % config.checkpoint_every == 0 or run.step == config.steps:
-                with _atomic(checkpoint_path) as tmp:
+                with atomic_output(checkpoint_path) as tmp:
                     torch.save(run.checkpoint(), tmp)
             if callback is not None:
                 callback(run.step, record)
@@ -454,7 +454,7 @@ def pretrain(
     card["provenance"] = provenance()
     weights_path = out / f"{config.name}.pt"
     card = save_backbone(encoder, weights_path, card)
-    with _atomic(out / "history.json") as tmp:
+    with atomic_output(out / "history.json") as tmp:
         tmp.write_text(json.dumps(run.history) + "\n", encoding="utf-8")
     return PretrainResult(encoder=encoder, weights_path=weights_path, card=card,
                           history=run.history)  # fmt: skip

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 import rlkit
+from rlkit.atomic import atomic_output
 
 if TYPE_CHECKING:
     from rlkit.tabular.base import TabularLearner
@@ -63,16 +63,10 @@ def write_agent_file(
     full_header = {"format": FORMAT, "format_version": FORMAT_VERSION, **header}
     payload = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
     payload[_HEADER_KEY] = np.array(json.dumps(full_header, sort_keys=True))
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            np.savez(stream, allow_pickle=False, **payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_output(target) as tmp, open(tmp, "wb") as stream:
+        np.savez(stream, allow_pickle=False, **payload)
+        stream.flush()
+        os.fsync(stream.fileno())
     return target
 
 
