@@ -77,7 +77,8 @@ class ConvEncoder(nn.Module):
     """Encode ``(B, 3, H, W)`` RGB frames (uint8, or float in ``[0, 255]``) as
     ``(B, features_dim)`` features.
 
-    Layers: 3x3 convolutions with ReLU (strides 2, 2, 2, 1 by default), then a spatial
+    Layers: convolutions with ReLU (3x3 at strides 2, 2, 2, 1 by default, the layout of
+    ``rlkit-cnn-v1``; ``rlkit-cnn-v2`` has a 4x4 stride-4 stem), then a spatial
     softmax over every channel of the last map (``2 * channels[-1]`` keypoint
     coordinates in ``[-1, 1]``) and, from a 1x1 convolution to ``layout_channels``
     channels, an adaptive average pool to ``layout_grid x layout_grid``; the two are
@@ -88,7 +89,7 @@ class ConvEncoder(nn.Module):
     features_dim : int, default 128
         Size of the output feature vector.
     channels : sequence of int, default (16, 32, 64, 64)
-        Output channels of the 3x3 convolutions.
+        Output channels of the convolutions.
     strides : sequence of int, default (2, 2, 2, 1)
         Their strides (same length as ``channels``).
     kernels : sequence of int, optional
