@@ -215,6 +215,17 @@ class ConvEncoder(nn.Module):
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Features of ``frames``: ``(B, 3, H, W)``, uint8 or float in ``[0, 255]``,
         ``H, W >= 16``; returns ``(B, features_dim)``."""
+        return self.encode(frames)[0]
+
+    def encode(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(features, feature_map)`` of ``frames`` in one pass: the :meth:`forward`
+        features and the last convolution's map ``(B, C, h, w)`` they are pooled from.
+
+        Policies that must see where many things are at once (obstacles all over a
+        random map) read the map through a head of their own
+        (``BackboneExtractor(spatial=...)``): the pooled features keep ``C`` keypoints
+        and a coarse ``layout_grid`` summary, not every cell.
+        """
         if frames.dim() != 4 or frames.shape[1] != 3:
             hint = ""
             if frames.dim() == 4 and frames.shape[-1] == 3:
@@ -239,7 +250,7 @@ class ConvEncoder(nn.Module):
         keypoints = spatial_softmax(fmap, self.log_temperature.exp())
         layout = F.adaptive_avg_pool2d(F.relu(self.layout(F.relu(fmap))), self.layout_grid)
         features = torch.cat([keypoints, layout.flatten(1)], dim=1)
-        return self.norm(self.head(features))
+        return self.norm(self.head(features)), fmap
 
     def _stem(self, frames: torch.Tensor) -> torch.Tensor:
         """The first convolution on normalised frames.

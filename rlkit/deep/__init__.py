@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         BackboneDQNPolicy,
         BackbonePPOPolicy,
         BackboneSACPolicy,
+        policy_snapshot,
     )
     from rlkit.deep.train import TrainResult, load_hyperparams
     from rlkit.deep.wrappers import GoalPixels
@@ -47,6 +48,7 @@ _MODULES: dict[str, str] = {
     "BackboneDQNPolicy": "policies",
     "BackbonePPOPolicy": "policies",
     "BackboneSACPolicy": "policies",
+    "policy_snapshot": "policies",
     "Demos": "demos",
     "collect_demos": "demos",
     "DistillResult": "distill",
@@ -74,6 +76,7 @@ __all__ = [
     "dagger",
     "load_hyperparams",
     "merge_lora",
+    "policy_snapshot",
     "random_shift",
 ]
 

@@ -63,6 +63,11 @@ __all__ = ["Demos", "DistillResult", "behaviour_cloning", "collect_demos", "dagg
 #: ``obs -> action`` of the student, acting greedily.
 StudentPolicy = Callable[[Any], Any]
 
+#: ``callback(round, model)``: called after each round's training (round 0 is the
+#: behaviour cloning on the demos), e.g. to evaluate or snapshot the student. It must
+#: not change the model.
+RoundCallback = Callable[[int, "PPO"], None]
+
 
 @dataclass(eq=False)
 class DistillResult:
@@ -149,6 +154,7 @@ def _make_student(
     finetune: str,
     augment: bool,
     lora_rank: int,
+    spatial: int,
     backbone_lr_scale: float,
     seed: int,
     device: str,
@@ -162,12 +168,19 @@ def _make_student(
 
     kwargs = {"obs": "pixels", **(env_kwargs or {})}
     vec_env = DummyVecEnv([lambda: make_env(env_id, kwargs)])
+    ppo_kwargs = dict(ppo_kwargs or {})
+    # ppo_kwargs may carry policy_kwargs (net_arch, more extractor arguments such as
+    # spatial=): merged under the student's own, key by key.
+    given = dict(ppo_kwargs.pop("policy_kwargs", None) or {})
     policy_kwargs = {
+        **given,
         "features_extractor_kwargs": {
+            **dict(given.get("features_extractor_kwargs") or {}),
             "backbone": backbone,
             "finetune": finetune,
             "augment": augment,
             "lora_rank": lora_rank,
+            "spatial": spatial,
             "seed": seed,
         },
         "backbone_lr_scale": backbone_lr_scale,
@@ -178,7 +191,7 @@ def _make_student(
         seed=seed,
         device=device,
         policy_kwargs=policy_kwargs,
-        **(ppo_kwargs or {}),
+        **ppo_kwargs,
     )
 
 
@@ -269,6 +282,7 @@ def _distill(
     finetune: str,
     augment: bool,
     lora_rank: int,
+    spatial: int,
     backbone_lr_scale: float,
     epochs: int,
     batch_size: int,
@@ -278,6 +292,7 @@ def _distill(
     env_kwargs: dict[str, Any] | None,
     ppo_kwargs: dict[str, Any] | None,
     progress_bar: bool,
+    callback: RoundCallback | None = None,
 ) -> DistillResult:
     """DAgger with ``iterations`` rounds; behaviour cloning is round 0 alone."""
     demos = _check_positive("demos", demos)
@@ -308,6 +323,7 @@ def _distill(
         "finetune": finetune,
         "augment": augment,
         "lora_rank": lora_rank,
+        "spatial": spatial,
         "backbone_lr_scale": backbone_lr_scale,
         "epochs": epochs,
         "batch_size": batch_size,
@@ -323,6 +339,7 @@ def _distill(
             finetune=finetune,
             augment=augment,
             lora_rank=lora_rank,
+            spatial=spatial,
             backbone_lr_scale=backbone_lr_scale,
             seed=seed,
             device=device,
@@ -373,6 +390,8 @@ def _distill(
                     batch_size=batch_size,
                     on_epoch=on_epoch,
                 )
+                if callback is not None:
+                    callback(round_, model)
     finally:
         env.close()
     return DistillResult(
@@ -391,12 +410,13 @@ def _distill(
 
 def behaviour_cloning(
     env_id: str,
-    demos: int = 10,
+    demos: int = 200,
     *,
     backbone: str | os.PathLike[str] = DEFAULT_BACKBONE,
     finetune: Finetune = "full",
     augment: bool = False,
     lora_rank: int = 4,
+    spatial: int = 0,
     backbone_lr_scale: float = 1.0,
     epochs: int = 30,
     batch_size: int = 64,
@@ -406,6 +426,7 @@ def behaviour_cloning(
     env_kwargs: dict[str, Any] | None = None,
     ppo_kwargs: dict[str, Any] | None = None,
     progress_bar: bool = False,
+    callback: RoundCallback | None = None,
 ) -> DistillResult:
     """Behaviour cloning: fit a pixel PPO policy to ``demos`` planner episodes.
 
@@ -413,10 +434,11 @@ def behaviour_cloning(
     ----------
     env_id : str
         An env with ``env.unwrapped.expert_action()``; made with ``obs="pixels"``.
-    demos : int, default 10
+    demos : int, default 200
         Expert episodes, reset with seeds ``seed .. seed + demos - 1``.
-    backbone, finetune, augment, lora_rank : optional
-        The :class:`~rlkit.deep.extractor.BackboneExtractor` of the student.
+    backbone, finetune, augment, lora_rank, spatial : optional
+        The :class:`~rlkit.deep.extractor.BackboneExtractor` of the student
+        (``spatial=8`` reads every wall of a map that changes per episode).
     backbone_lr_scale : float, default 1.0
         Backbone parameters learn at this times ``learning_rate``.
     epochs : int, default 30
@@ -437,6 +459,8 @@ def behaviour_cloning(
         matter for fine-tuning the student with ``model.learn`` afterwards.
     progress_bar : bool, default False
         Show a tqdm bar over epochs.
+    callback : callable, optional
+        ``callback(round, model)`` after training (round 0); see :func:`dagger`.
 
     Returns
     -------
@@ -466,6 +490,7 @@ def behaviour_cloning(
         finetune=finetune,
         augment=augment,
         lora_rank=lora_rank,
+        spatial=spatial,
         backbone_lr_scale=backbone_lr_scale,
         epochs=epochs,
         batch_size=batch_size,
@@ -475,22 +500,24 @@ def behaviour_cloning(
         env_kwargs=env_kwargs,
         ppo_kwargs=ppo_kwargs,
         progress_bar=progress_bar,
+        callback=callback,
     )
 
 
 def dagger(
     env_id: str,
-    demos: int = 10,
+    demos: int = 50,
     *,
-    iterations: int = 5,
-    rollouts_per_iteration: int = 5,
+    iterations: int = 8,
+    rollouts_per_iteration: int = 50,
     beta_decay: float = 0.5,
     backbone: str | os.PathLike[str] = DEFAULT_BACKBONE,
     finetune: Finetune = "full",
     augment: bool = False,
     lora_rank: int = 4,
+    spatial: int = 0,
     backbone_lr_scale: float = 1.0,
-    epochs: int = 30,
+    epochs: int = 10,
     batch_size: int = 64,
     learning_rate: float = 1e-3,
     seed: int = 0,
@@ -498,6 +525,7 @@ def dagger(
     env_kwargs: dict[str, Any] | None = None,
     ppo_kwargs: dict[str, Any] | None = None,
     progress_bar: bool = False,
+    callback: RoundCallback | None = None,
 ) -> DistillResult:
     """DAgger: behaviour cloning, then learn the expert's action where the student goes.
 
@@ -513,16 +541,25 @@ def dagger(
 
     Parameters
     ----------
-    env_id, demos, backbone, finetune, augment, lora_rank, backbone_lr_scale, epochs, \
+    env_id, backbone, finetune, augment, lora_rank, spatial, backbone_lr_scale, \
 batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
-        As for :func:`behaviour_cloning`; ``epochs`` applies to every round.
-    iterations : int, default 5
+        As for :func:`behaviour_cloning`.
+    demos : int, default 50
+        Expert episodes of round 0.
+    epochs : int, default 10
+        Passes over the aggregated data in every round.
+    iterations : int, default 8
         Aggregation rounds after behaviour cloning.
-    rollouts_per_iteration : int, default 5
+    rollouts_per_iteration : int, default 50
         Episodes played per round.
     beta_decay : float, default 0.5
         ``p`` of Ross et al.'s schedule ``beta_i = p ** i``; 0 lets the student act
         alone from round 1 (often the best choice in their experiments).
+    callback : callable, optional
+        ``callback(round, model)`` after each round's training, rounds ``0 ..
+        iterations`` (0: behaviour cloning on the demos): a learning curve over rounds
+        without training again (``benchmarks/learning.py`` evaluates each round's
+        student on held-out seeds). It must not change the model.
 
     Returns
     -------
@@ -556,6 +593,7 @@ batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
         finetune=finetune,
         augment=augment,
         lora_rank=lora_rank,
+        spatial=spatial,
         backbone_lr_scale=backbone_lr_scale,
         epochs=epochs,
         batch_size=batch_size,
@@ -565,4 +603,5 @@ batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
         env_kwargs=env_kwargs,
         ppo_kwargs=ppo_kwargs,
         progress_bar=progress_bar,
+        callback=callback,
     )

@@ -73,15 +73,17 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="keyword argument of gymnasium.make (repeatable; obs=pixels is the default)",
     )
-    parser.add_argument("--demos", type=int, default=10, help="expert episodes")
-    parser.add_argument("--method", choices=("bc", "dagger"), default="bc", help="algorithm")
-    parser.add_argument("--iterations", type=int, default=5, help="DAgger rounds")
-    parser.add_argument("--rollouts", type=int, default=5, help="DAgger episodes per round")
+    # None: the default of rlkit.deep.distill's function for the method (dagger: 50
+    # demos, 8 rounds of 50 episodes, 10 epochs a round; bc: 200 demos, 30 epochs),
+    # chosen from benchmarks/learning.py's curves.
+    parser.add_argument("--demos", type=int, help="expert episodes (dagger 50, bc 200)")
+    parser.add_argument("--method", choices=("bc", "dagger"), default="dagger", help="algorithm")
+    parser.add_argument("--iterations", type=int, help="DAgger rounds (8)")
+    parser.add_argument("--rollouts", type=int, help="DAgger episodes per round (50)")
     parser.add_argument(
         "--beta-decay",
         type=float,
-        default=0.5,
-        help="DAgger: the expert acts with probability BETA_DECAY**round",
+        help="DAgger: the expert acts with probability BETA_DECAY**round (0.5)",
     )
     parser.add_argument(
         "--backbone", default=DEFAULT_BACKBONE, help="shipped backbone name or a .pt file"
@@ -89,7 +91,9 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--finetune", choices=_FINETUNE_MODES, default="full", help="mode")
     parser.add_argument("--lora-rank", type=int, default=4, help="adapter rank (lora)")
     parser.add_argument("--augment", action="store_true", help="random-shift augmentation")
-    parser.add_argument("--epochs", type=int, default=30, help="passes over the data per round")
+    parser.add_argument(
+        "--epochs", type=int, help="passes over the data per round (dagger 10, bc 30)"
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="minibatch size")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam step size")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything")
@@ -114,12 +118,25 @@ def run_distill(args: argparse.Namespace) -> int:
     from rlkit.evaluation.atomic import atomic_write_text
     from rlkit.evaluation.provenance import provenance
 
+    given = {
+        "demos": args.demos,
+        "epochs": args.epochs,
+        **(
+            {
+                "iterations": args.iterations,
+                "rollouts_per_iteration": args.rollouts,
+                "beta_decay": args.beta_decay,
+            }
+            if args.method == "dagger"
+            else {}
+        ),
+    }
     common: dict[str, Any] = {
+        **{k: v for k, v in given.items() if v is not None},
         "backbone": args.backbone,
         "finetune": args.finetune,
         "augment": args.augment,
         "lora_rank": args.lora_rank,
-        "epochs": args.epochs,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "seed": args.seed,
@@ -128,17 +145,8 @@ def run_distill(args: argparse.Namespace) -> int:
         "progress_bar": not args.no_progress,
     }
     try:
-        if args.method == "dagger":
-            result = dagger(
-                args.env,
-                args.demos,
-                iterations=args.iterations,
-                rollouts_per_iteration=args.rollouts,
-                beta_decay=args.beta_decay,
-                **common,
-            )
-        else:
-            result = behaviour_cloning(args.env, args.demos, **common)
+        function = dagger if args.method == "dagger" else behaviour_cloning
+        result = function(args.env, **common)
     except (ValueError, FileNotFoundError, gym.error.Error, RuntimeError) as error:
         # RuntimeError: torch's answer to an unusable --device (e.g. cuda without CUDA)
         print(f"rlkit distill: error: {error}", file=sys.stderr)

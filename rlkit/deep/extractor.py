@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
+from torch.nn import functional as F
 
 from rlkit.backbones import DEFAULT_BACKBONE, ConvEncoder, load_backbone
 from rlkit.backbones.model import random_shift
@@ -86,6 +87,14 @@ class BackboneExtractor(BaseFeaturesExtractor):
         Largest shift of the augmentation, in pixels.
     seed : int, default 0
         Seed of the random init in ``scratch`` mode.
+    spatial : int, default 0
+        Channels of a spatial head: a 1x1 convolution (with ReLU) of the backbone's last
+        feature map, flattened and appended to its pooled features (``spatial * h * w``
+        more features; ``h = w = 8`` for 64x64 frames on ``rlkit-cnn-v2``). The pooled
+        features say where the agent and the goal are; a map that changes every episode
+        (``rlkit/GridNav-v0``) also needs where every wall is, which a coarse pool
+        averages away. Trained as a head (at the heads' learning rate), also in
+        ``frozen`` mode. 0: none.
     """
 
     def __init__(
@@ -98,15 +107,26 @@ class BackboneExtractor(BaseFeaturesExtractor):
         augment: bool = False,
         shift_pad: int = 4,
         seed: int = 0,
+        spatial: int = 0,
     ) -> None:
         if finetune not in FINETUNE_MODES:
             raise ValueError(f"finetune must be one of {list(FINETUNE_MODES)}, got {finetune!r}")
+        if isinstance(spatial, bool) or not isinstance(spatial, int) or spatial < 0:
+            raise ValueError(f"spatial must be an int >= 0 (channels; 0: none), got {spatial!r}")
         image_key, image_space, vector_keys = _split_space(observation_space)
         encoder = _make_encoder(backbone, pretrained=finetune != "scratch", seed=seed)
         vector_dim = 0
         if isinstance(observation_space, gym.spaces.Dict):
             vector_dim = sum(int(np.prod(observation_space[k].shape or ())) for k in vector_keys)
-        super().__init__(observation_space, encoder.features_dim + vector_dim)
+        map_channels, map_cells = 0, 0
+        if spatial:
+            height, width = _image_size(image_space)
+            probe = torch.zeros(1, 3, height, width, device=next(encoder.parameters()).device)
+            with torch.no_grad():
+                _, fmap = encoder.encode(probe)
+            map_channels, map_cells = int(fmap.shape[1]), int(fmap.shape[2] * fmap.shape[3])
+        super().__init__(observation_space, encoder.features_dim + spatial * map_cells + vector_dim)
+        self.spatial_head = nn.Conv2d(map_channels, spatial, 1) if spatial else None
         self.finetune = finetune
         self.augment = bool(augment)
         self.shift_pad = int(shift_pad)
@@ -158,16 +178,24 @@ class BackboneExtractor(BaseFeaturesExtractor):
 
     def forward(self, observations: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
         frames = self._frames(observations)
-        if self.finetune == "frozen":
-            with torch.no_grad():
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.finetune != "frozen"):
+            if self.spatial_head is None:
                 features = self.backbone(frames)
-        else:
-            features = self.backbone(frames)
-        if not self.vector_keys:
-            return features
-        assert isinstance(observations, dict)
-        vectors = [observations[k].flatten(1).float() for k in self.vector_keys]
-        return torch.cat([features, *vectors], dim=1)
+            else:
+                features, fmap = self.backbone.encode(frames)
+        parts = [features]
+        if self.spatial_head is not None:
+            parts.append(F.relu(self.spatial_head(fmap)).flatten(1))
+        if self.vector_keys:
+            assert isinstance(observations, dict)
+            parts += [observations[k].flatten(1).float() for k in self.vector_keys]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+
+
+def _image_size(space: gym.spaces.Box) -> tuple[int, int]:
+    """``(H, W)`` of a channels-first or channels-last image space."""
+    shape = space.shape
+    return (int(shape[1]), int(shape[2])) if shape[0] == 3 else (int(shape[0]), int(shape[1]))
 
 
 def _split_space(space: gym.Space[Any]) -> tuple[str | None, gym.spaces.Box, list[str]]:

@@ -42,6 +42,7 @@ __all__ = [
     "BackbonePPOPolicy",
     "BackboneSACPolicy",
     "backbone_extractors",
+    "policy_snapshot",
 ]
 
 
@@ -134,3 +135,28 @@ POLICIES: dict[str, type[BasePolicy]] = {
     "dqn": BackboneDQNPolicy,
     "sac": BackboneSACPolicy,
 }
+
+
+def policy_snapshot(policy: BasePolicy) -> BasePolicy:
+    """A copy of an SB3 policy, to act with while the original trains on.
+
+    Rebuilt from the policy's constructor parameters and loaded with its
+    ``state_dict`` (SB3's own save/load path), in evaluation mode on the same device.
+    ``copy.deepcopy`` refuses a policy mid-training: its action distribution keeps the
+    last batch's distribution, a tensor inside the autograd graph.
+
+    Examples
+    --------
+    >>> import gymnasium as gym
+    >>> from stable_baselines3.common.policies import ActorCriticPolicy
+    >>> box = gym.spaces.Box(-1, 1, (3,))
+    >>> policy = ActorCriticPolicy(box, gym.spaces.Discrete(2), lambda _: 1e-3)
+    >>> clone = policy_snapshot(policy)
+    >>> clone is not policy, all(torch.equal(a, b) for a, b in
+    ...     zip(clone.state_dict().values(), policy.state_dict().values()))
+    (True, True)
+    """
+    clone = type(policy)(**policy._get_constructor_parameters())
+    clone.load_state_dict(policy.state_dict())
+    clone.set_training_mode(False)
+    return clone.to(policy.device)

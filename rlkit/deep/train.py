@@ -544,6 +544,7 @@ def train(
     hyperparams: Mapping[str, Any] | None = None,
     augment: bool = False,
     lora_rank: int = 4,
+    spatial: int = 0,
     backbone_lr_scale: float | None = None,
     out: str | Path | None = None,
     checkpoint_every: int | None = None,
@@ -551,6 +552,7 @@ def train(
     progress_bar: bool = False,
     tensorboard: bool = True,
     verbose: int = 0,
+    callback: BaseCallback | None = None,
 ) -> TrainResult:
     """Train ``algo`` on ``env_id`` from pixels through a backbone CNN.
 
@@ -561,7 +563,7 @@ def train(
     env_id : str
         A Gymnasium id; ``rlkit/...`` envs are made with ``obs="pixels"`` unless
         ``env_kwargs`` says otherwise.
-    backbone, finetune, augment, lora_rank
+    backbone, finetune, augment, lora_rank, spatial
         The :class:`~rlkit.deep.extractor.BackboneExtractor` (``finetune`` one of
         ``scratch``, ``frozen``, ``full``, ``lora``). Envs without an image
         observation (e.g. ArmReach ``obs="dict"`` for HER) get SB3's
@@ -596,6 +598,9 @@ def train(
         Log to ``out/tb`` (with ``out`` only).
     verbose : int
         SB3's verbosity.
+    callback : stable_baselines3 BaseCallback, optional
+        Called by ``learn`` besides rlkit's own (episode log, checkpoints, progress);
+        e.g. ``EveryNTimesteps`` snapshots for a learning curve.
 
     Returns
     -------
@@ -647,6 +652,7 @@ def train(
             "backbone": str(backbone),
             "finetune": finetune,
             "lora_rank": lora_rank,
+            "spatial": spatial,
             "augment": augment,
             "seed": seed,
         }
@@ -750,6 +756,8 @@ def train(
             callbacks.append(saver)
         if progress_bar:
             callbacks.append(_ProgressBar(total, f"{algo} {env_id}"))
+        if callback is not None:
+            callbacks.append(callback)
         if total > model.num_timesteps:
             model.learn(
                 total - model.num_timesteps,

@@ -15,7 +15,9 @@ A cell document::
     config       agent (name, kind, kwargs, steps), env (label, id, kwargs, max_steps),
                  seed, episodes
     status       "ok" or "error"
-    train        wall_time_s, steps, episodes, learning_curve, info (null on error)
+    train        wall_time_s, steps, episodes, learning_curve, info, curve_x and
+                 eval_curve (points {x, success, spl, return, episodes}: the
+                 checkpoints of the kind evaluated like the final agent; null on error)
     eval_wall_time_s, wall_time_s
     result       the EvalResult, as EvalResult.to_json writes it (null on error)
     error        type, message, traceback (null when ok)
@@ -146,16 +148,24 @@ def run_cell(
             trained = kind.build(cell)
             train_seconds = time.perf_counter() - train_start
             eval_start = time.perf_counter()
-            result = evaluate(
-                trained.agent,
-                cell.env.id,
-                episodes=cell.episodes,
-                seeds=[cell.seed],
-                env_kwargs=cell.env.kwargs,
-                max_steps=cell.env.max_steps,
-                progress_bar=False,
-                name=cell.agent.name,
-            )
+
+            def held_out(agent: Any) -> EvalResult:
+                return evaluate(
+                    agent,
+                    cell.env.id,
+                    episodes=cell.episodes,
+                    seeds=[cell.seed],
+                    env_kwargs=cell.env.kwargs,
+                    max_steps=cell.env.max_steps,
+                    progress_bar=False,
+                    name=cell.agent.name,
+                )
+
+            result = held_out(trained.agent)
+            eval_curve = [
+                {"x": int(x), **curve_point(result if agent is trained.agent else held_out(agent))}
+                for x, agent in trained.checkpoints
+            ]
             eval_seconds = time.perf_counter() - eval_start
         # evaluate() stamps the worker's argv; the suite's command is what made the result.
         result.metadata.update(document["provenance"])
@@ -167,6 +177,8 @@ def run_cell(
                 "episodes": trained.episodes,
                 "learning_curve": trained.learning_curve,
                 "info": trained.info,
+                "curve_x": trained.curve_x,
+                "eval_curve": eval_curve,
             },
             eval_wall_time_s=eval_seconds,
             result=_result_document(result),
@@ -176,6 +188,25 @@ def run_cell(
         document["error"] = _error(error)
     document["wall_time_s"] = time.perf_counter() - started
     return _jsonable(document)
+
+
+def curve_point(result: EvalResult) -> dict[str, Any]:
+    """Per-seed means of one evaluation, a point of a cell's ``eval_curve``: success,
+    SPL and return over its episodes (None where the env reports no such fact).
+
+    Examples
+    --------
+    >>> from rlkit.evaluation import evaluate
+    >>> point = curve_point(evaluate("planner", "rlkit/GridNav-Empty-v0", episodes=2,
+    ...                              seeds=[0], progress_bar=False))
+    >>> point["success"], point["spl"], point["episodes"]
+    (1.0, 1.0, 2)
+    """
+    point: dict[str, Any] = {"episodes": len(result.records)}
+    for metric in ("success", "spl", "return"):
+        values = [v for v in result.values(metric) if v is not None]
+        point[metric] = float(np.mean(values)) if values else None
+    return point
 
 
 def _result_document(result: EvalResult) -> dict[str, Any]:

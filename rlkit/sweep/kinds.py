@@ -58,6 +58,13 @@ class TrainedAgent:
         Points ``{"step": ..., "episode_return": ..., ...}`` in step order.
     info : dict
         Anything else worth keeping (hyper-parameters), JSON-serialisable.
+    checkpoints : list of (int, object)
+        Snapshots taken during training, ``(x, agent)`` in order of ``x``, the budget
+        spent when it was taken (``curve_x`` names it: DAgger rounds, env steps). The
+        cell evaluates each on its own held-out seeds, like the final agent, and writes
+        the ``eval_curve``.
+    curve_x : str, optional
+        What the ``x`` of ``checkpoints`` counts.
     """
 
     agent: Any
@@ -65,6 +72,8 @@ class TrainedAgent:
     episodes: int | None = None
     learning_curve: list[dict[str, float]] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    checkpoints: list[tuple[int, Any]] = field(default_factory=list)
+    curve_x: str | None = None
 
 
 BuildAgent = Callable[["Cell"], TrainedAgent]
@@ -322,13 +331,26 @@ for _algorithm in TABULAR_KINDS:
 # -- deep kinds (rlkit.deep: torch and stable-baselines3, imported in the worker) ------
 
 
-def _check_deep_kwargs(function_path: str, fixed: tuple[str, ...], kwargs: dict[str, Any]) -> None:
+#: Keyword of the ppo/dqn/sac kinds (not of train()): snapshots of the policy taken at
+#: that many equal steps of the budget, evaluated as the cell's ``eval_curve``.
+CURVE_POINTS = "curve_points"
+
+
+def _check_deep_kwargs(
+    function_path: str, fixed: tuple[str, ...], kwargs: dict[str, Any], extra: tuple[str, ...] = ()
+) -> None:
     """Check ``kwargs`` against the signature of ``module:function`` (without importing
-    torch twice: the module is imported once per process)."""
+    torch twice: the module is imported once per process), plus the kind's own ``extra``
+    keywords."""
     module_name, _, function_name = function_path.partition(":")
     function = getattr(importlib.import_module(module_name), function_name)
     parameters = inspect.signature(function).parameters
-    allowed = [p for p in parameters if p not in fixed]
+    allowed = [p for p in parameters if p not in fixed and p != "callback"] + list(extra)
+    points = kwargs.get(CURVE_POINTS, 0)
+    if CURVE_POINTS in extra and (
+        isinstance(points, bool) or not isinstance(points, int) or points < 0
+    ):
+        raise ValueError(f"kwargs.{CURVE_POINTS} must be an int >= 0, got {points!r}")
     for key in kwargs:
         if key in fixed:
             raise ValueError(f"kwargs.{key}: set by the cell ({', '.join(fixed)}); remove it")
@@ -342,20 +364,44 @@ def _check_deep_kwargs(function_path: str, fixed: tuple[str, ...], kwargs: dict[
 _DEEP_FIXED = ("algo", "env_id", "env_kwargs", "seed", "total_steps", "progress_bar", "out")
 
 
+def _snapshots(every: int, into: list[tuple[int, Any]]) -> Any:
+    """An SB3 callback appending ``(env steps, policy copy)`` to ``into`` each time
+    another ``every`` env steps have passed."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from rlkit.deep.policies import policy_snapshot
+
+    class Snapshots(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= every * (len(into) + 1):
+                into.append((int(self.num_timesteps), policy_snapshot(self.model.policy)))
+            return True
+
+    return Snapshots()
+
+
 def _train_deep(cell: Cell, algo: str) -> TrainedAgent:
     from rlkit.deep.train import train
 
     steps = cell.agent.steps
     if steps is None:
         raise ValueError(f"kind {algo!r} needs a training budget 'steps'")
+    kwargs = dict(cell.agent.kwargs)
+    points = int(kwargs.pop(CURVE_POINTS, 0))
+    checkpoints: list[tuple[int, Any]] = []
+    callback = _snapshots(max(1, steps // points), checkpoints) if points else None
     result = train(
         algo,
         cell.env.id,
         env_kwargs=dict(cell.env.kwargs),
         total_steps=steps,
         seed=cell.seed,
-        **cell.agent.kwargs,
+        callback=callback,
+        **kwargs,
     )
+    if points:
+        checkpoints = [c for c in checkpoints if c[0] < result.steps]
+        checkpoints.append((result.steps, result.model))
     curve = LearningCurve(steps)
     for point in result.learning_curve:
         curve.add(int(point["step"]), float(point["episode_return"]), int(point["episode_length"]))
@@ -365,6 +411,8 @@ def _train_deep(cell: Cell, algo: str) -> TrainedAgent:
         episodes=result.episodes,
         learning_curve=curve.points(),
         info={"algorithm": algo, "hyperparameters": result.hyperparams},
+        checkpoints=checkpoints,
+        curve_x="env steps" if points else None,
     )
 
 
@@ -373,7 +421,9 @@ for _algorithm in ("ppo", "dqn", "sac"):
         _algorithm,
         trains=True,
         takes_kwargs=True,
-        check_kwargs=partial(_check_deep_kwargs, "rlkit.deep.train:train", _DEEP_FIXED),
+        check_kwargs=partial(
+            _check_deep_kwargs, "rlkit.deep.train:train", _DEEP_FIXED, extra=(CURVE_POINTS,)
+        ),
         summary=f"stable-baselines3 {_algorithm.upper()} on the rlkit backbone "
         "(rlkit.deep.train), for `steps` env steps",
     )(partial(_train_deep, algo=_algorithm))
@@ -385,16 +435,31 @@ _DISTILL_FIXED = ("env_id", "env_kwargs", "seed", "progress_bar")
 
 def _distill(cell: Cell, method: str) -> TrainedAgent:
     from rlkit.deep import distill
+    from rlkit.deep.policies import policy_snapshot
 
     function = distill.behaviour_cloning if method == "bc" else distill.dagger
+    # DAgger's learning curve over rounds: every round's student, evaluated by the cell.
+    rounds: list[tuple[int, Any]] = []
+
+    def snapshot(round_: int, model: Any) -> None:
+        rounds.append((round_, policy_snapshot(model.policy)))
+
     result = function(
-        cell.env.id, env_kwargs=dict(cell.env.kwargs), seed=cell.seed, **cell.agent.kwargs
+        cell.env.id,
+        env_kwargs=dict(cell.env.kwargs),
+        seed=cell.seed,
+        callback=snapshot if method == "dagger" else None,
+        **cell.agent.kwargs,
     )
+    if rounds:
+        rounds[-1] = (rounds[-1][0], result.model)
     return TrainedAgent(
         result.model,
         steps=result.updates,
         episodes=result.expert_episodes,
         info={"method": method, **result.summary()},
+        checkpoints=rounds,
+        curve_x="DAgger round" if rounds else None,
     )
 
 

@@ -1,0 +1,456 @@
+"""Learning curves of rlkit's learned pixel policies, between the planner and random.
+
+Every point is evaluated on held-out seeds (starts, goals and maps no training episode
+had: see ``benchmarks/suites/learning.yaml``), >= 5 seeds, IQM success and SPL with 95%
+stratified-bootstrap CIs (Agarwal et al. 2021). X axes: planner demos for behaviour
+cloning (one cell per demos count), rounds for DAgger (every round's student is
+evaluated), env steps for PPO and SAC (policy snapshots). The cells are those of the
+suite, run by ``rlkit.sweep``; this script adds:
+
+- the targets of issue #14 (target | measured | CI | met), each from its curve;
+- per encoder of the BC curves (scratch, scratch + shift, frozen, full, LoRA): the
+  area under the learning curve (mean IQM success over the demos axis, every demos
+  count weighted alike) and the demos needed to reach 0.8 IQM success, both with
+  bootstrap CIs over seeds -- the headline question "does pretraining help?" asked at
+  budgets that span floor to ceiling;
+- a check that no evaluation reset seed was a training one;
+- PNG curves and ``learning.json``.
+
+    python benchmarks/learning.py                  # runs missing cells, writes the report
+    python benchmarks/learning.py --report-only    # rewrites the report from the cells
+    python benchmarks/learning.py --quick          # smoke test: tiny cells, temp folder
+    python benchmarks/learning.py --suite benchmarks/suites/learning-full.yaml  # GPU
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scripting import REPO, dataclass_parser, machine, write_json_atomic
+
+from rlkit.evaluation import iqm, stratified_bootstrap_ci
+from rlkit.sweep.cells import cell_path, read_cell
+from rlkit.sweep.report import write_report
+from rlkit.sweep.runner import run_suite
+from rlkit.sweep.schema import load_suite
+from rlkit.sweep.suite import Cell, Suite
+
+
+@dataclass
+class Args:
+    suite: str = str(REPO / "benchmarks" / "suites" / "learning.yaml")
+    """the suite file (learning-full.yaml: the full budget, for a GPU)"""
+    out: str = str(REPO / "benchmarks" / "results")
+    """results folder: the suite writes OUT/<suite name>/"""
+    workers: int = 0
+    """cells run at once (0: the CPU cores)"""
+    report_only: bool = False
+    """only rewrite the report from the cell files"""
+    resamples: int = 2000
+    """bootstrap resamples of every interval"""
+    quick: bool = False
+    """smoke test: a few tiny cells of the suite (in a temporary folder unless --out)"""
+
+
+#: Issue #14's targets: (env label, agent name, metric, at least, what it asks).
+TARGETS = (
+    ("fourrooms-pixels", "dagger", "success", 0.97, "DAgger, four rooms, <= 5 min training"),
+    ("fourrooms-pixels", "dagger", "spl", 0.95, "DAgger, four rooms, <= 5 min training"),
+    ("gridnav-pixels", "dagger-maps", "success", 0.90, "DAgger, a new random map every episode"),
+    ("armreach-pixels", "dagger-arm", "success", 0.90, "DAgger, ArmReach pixels"),
+    ("armreach-obstacles-pixels", "dagger-arm", "success", 0.80, "DAgger, ArmReachObstacles"),
+    ("fourrooms-pixels", "ppo", "success", 0.90, "PPO, four rooms, <= 1M env steps"),
+    ("armreach-dict", "sac-her", "success", 0.90, "SAC + HER, ArmReach dict obs"),
+)
+#: BC agents are named bc-<encoder>-d<demos>.
+BC_NAME = re.compile(r"^bc-(?P<encoder>[a-z]+)-d(?P<demos>\d+)$")
+ENCODERS = ("scratch", "shift", "frozen", "full", "lora")
+METRICS = ("success", "spl")
+#: The success level of "demos needed to reach".
+REACH = 0.8
+
+
+def finished_cells(suite: Suite, folder: Path) -> list[tuple[Cell, dict[str, Any]]]:
+    """(cell, document) of every cell that finished without error."""
+    done = []
+    for cell in suite.cells():
+        document = read_cell(cell_path(folder, cell.name))
+        if document is not None and document.get("status") == "ok":
+            done.append((cell, document))
+    return done
+
+
+def final_point(document: dict[str, Any]) -> dict[str, Any]:
+    """Per-seed means of a cell's final evaluation (as ``eval_curve`` points)."""
+    records = document["result"]["records"]
+    point: dict[str, Any] = {"episodes": len(records)}
+    for metric in ("success", "spl", "return"):
+        values = [r[metric] for r in records if r.get(metric) is not None]
+        point[metric] = float(np.mean(values)) if values else None
+    return point
+
+
+def curves(suite: Suite, folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """``(env label, curve name) -> {"x_label", "points": {x: {metric: [per seed]}}}``.
+
+    BC agents ``bc-<encoder>-d<N>`` make one curve per encoder over ``N``; a cell with
+    an ``eval_curve`` (DAgger, PPO/SAC with ``curve_points``) makes its own over its
+    checkpoints; other agents (planner, random) are one point at ``x = 0``.
+    """
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for cell, document in finished_cells(suite, folder):
+        train = document.get("train") or {}
+        match = BC_NAME.match(cell.agent.name)
+        if match:
+            name, x_label = f"bc-{match['encoder']}", "planner demos"
+            demos = cell.agent.kwargs.get("demos", match["demos"])
+            points = [(int(demos), final_point(document))]
+        elif train.get("eval_curve"):
+            name, x_label = cell.agent.name, train.get("curve_x") or "x"
+            points = [(int(p["x"]), p) for p in train["eval_curve"]]
+        else:
+            name, x_label = cell.agent.name, "final"
+            points = [(0, final_point(document))]
+        curve = out.setdefault((cell.env.label, name), {"x_label": x_label, "points": {}})
+        for x, point in points:
+            slot = curve["points"].setdefault(x, {m: [] for m in (*METRICS, "seeds")})
+            slot["seeds"].append(cell.seed)
+            for metric in METRICS:
+                slot[metric].append(point.get(metric))
+    return out
+
+
+def summarise(values: Sequence[float | None], resamples: int) -> dict[str, Any]:
+    """IQM and 95% stratified-bootstrap CI over seeds (one task)."""
+    scores = np.array([v for v in values if v is not None], dtype=float)
+    if scores.size == 0:
+        return {"iqm": None, "ci": None, "n": 0}
+    if scores.size == 1 or np.all(scores == scores[0]):
+        ci = (float(scores[0]), float(scores[0])) if np.all(scores == scores[0]) else None
+        return {"iqm": float(iqm(scores)), "ci": ci, "n": int(scores.size)}
+    ci = stratified_bootstrap_ci(scores, iqm, n_resamples=resamples)
+    return {"iqm": float(iqm(scores)), "ci": [float(ci[0]), float(ci[1])], "n": int(scores.size)}
+
+
+def reach_x(xs: Sequence[int], curve: np.ndarray, level: float) -> float:
+    """The first x whose value is >= ``level``; inf when the curve never gets there."""
+    hits = np.nonzero(curve >= level)[0]
+    return float(xs[hits[0]]) if hits.size else float("inf")
+
+
+def encoder_verdict(curve: dict[str, Any], resamples: int, seed: int = 0) -> dict[str, Any] | None:
+    """Area under a BC curve and demos to reach 0.8, with bootstrap CIs over seeds.
+
+    Seeds are resampled with replacement (the same seeds at every demos count, as a
+    seed's cells share their demos' reset seeds); each resample gives a curve of IQMs.
+    """
+    xs = sorted(curve["points"])
+    per_seed: dict[int, list[float]] = {}
+    for x in xs:
+        slot = curve["points"][x]
+        for s, value in zip(slot["seeds"], slot["success"], strict=True):
+            per_seed.setdefault(s, [np.nan] * len(xs))[xs.index(x)] = value
+    seeds = sorted(s for s, row in per_seed.items() if not np.any(np.isnan(row)))
+    if len(seeds) < 2 or len(xs) < 2:
+        return None
+    matrix = np.array([per_seed[s] for s in seeds])  # seeds x demos counts
+    point_curve = np.array([iqm(matrix[:, j]) for j in range(len(xs))])
+    rng = np.random.default_rng(seed)
+    areas, reaches = [], []
+    for _ in range(resamples):
+        sample = matrix[rng.integers(0, len(seeds), len(seeds))]
+        resampled = np.array([iqm(sample[:, j]) for j in range(len(xs))])
+        areas.append(resampled.mean())
+        reaches.append(reach_x(xs, resampled, REACH))
+    return {
+        "demos": xs,
+        "seeds": len(seeds),
+        "auc": float(point_curve.mean()),
+        "auc_ci": [float(np.percentile(areas, 2.5)), float(np.percentile(areas, 97.5))],
+        "reach": reach_x(xs, point_curve, REACH),
+        "reach_ci": [float(np.percentile(reaches, 2.5)), float(np.percentile(reaches, 97.5))],
+    }
+
+
+def analyse(suite: Suite, folder: Path, resamples: int) -> dict[str, Any]:
+    """Every number of the report, JSON-ready."""
+    raw = curves(suite, folder)
+    summary: dict[str, Any] = {}
+    for (env, name), curve in sorted(raw.items()):
+        rows = []
+        for x in sorted(curve["points"]):
+            slot = curve["points"][x]
+            rows.append({"x": x, **{m: summarise(slot[m], resamples) for m in METRICS}})
+        summary.setdefault(env, {})[name] = {"x_label": curve["x_label"], "points": rows}
+    targets = []
+    for env, name, metric, level, what in TARGETS:
+        rows = summary.get(env, {}).get(name, {}).get("points", [])
+        last = rows[-1] if rows else None
+        measured = last[metric] if last else None
+        targets.append(
+            {
+                "what": what,
+                "env": env,
+                "agent": name,
+                "metric": metric,
+                "target": level,
+                "at": last["x"] if last else None,
+                "measured": None if measured is None else measured["iqm"],
+                "ci": None if measured is None else measured["ci"],
+                "met": None
+                if measured is None or measured["iqm"] is None
+                else bool(measured["iqm"] >= level),
+            }
+        )
+    encoders = {}
+    for encoder in ENCODERS:
+        curve = raw.get(("fourrooms-pixels", f"bc-{encoder}"))
+        verdict = None if curve is None else encoder_verdict(curve, resamples)
+        if verdict is not None:
+            encoders[encoder] = verdict
+    return {
+        "curves": summary,
+        "targets": targets,
+        "encoders": encoders,
+        "held_out": held_out_check(suite, folder),
+    }
+
+
+def held_out_check(suite: Suite, folder: Path) -> dict[str, Any]:
+    """Evaluation reset seeds that were also a training reset seed (goal: none).
+
+    BC and DAgger train on episodes reset with seeds ``seed .. seed + demos +
+    iterations * rollouts_per_iteration - 1`` (rlkit.deep.distill); PPO and SAC from
+    ``seed`` onwards through the env's own generator. Evaluation resets with the
+    SeedSequence-derived seeds recorded in each cell.
+    """
+    checked = overlapping = 0
+    for cell, document in finished_cells(suite, folder):
+        if cell.agent.kind not in ("bc", "dagger"):
+            continue
+        info = document["train"]["info"]
+        trained = set(range(cell.seed, cell.seed + int(info["episodes"])))
+        for record in document["result"]["records"]:
+            checked += 1
+            overlapping += int(record["reset_seed"]) in trained
+    return {"evaluation_episodes_checked": checked, "seen_in_training": overlapping}
+
+
+def fmt(summary: dict[str, Any] | None) -> str:
+    if summary is None or summary.get("iqm") is None:
+        return "-"
+    ci = summary.get("ci")
+    return f"{summary['iqm']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+
+
+def report_lines(analysis: dict[str, Any]) -> list[str]:
+    lines = ["## Targets (issue #14)", ""]
+    lines += ["| target | env | agent | metric | at | measured IQM | 95% CI | met |"]
+    lines += ["|---|---|---|---|--:|--:|---|:-:|"]
+    for t in analysis["targets"]:
+        ci = f"[{t['ci'][0]:.2f}, {t['ci'][1]:.2f}]" if t["ci"] else "-"
+        measured = "-" if t["measured"] is None else f"{t['measured']:.2f}"
+        met = {True: "yes", False: "**no**", None: "not run"}[t["met"]]
+        lines.append(
+            f"| >= {t['target']:.2f} ({t['what']}) | {t['env']} | {t['agent']} | {t['metric']} "
+            f"| {t['at'] if t['at'] is not None else '-'} | {measured} | {ci} | {met} |"
+        )
+    encoders = analysis["encoders"]
+    if encoders:
+        lines += ["", "## Pretrained or not: BC on four-rooms pixels, per encoder", ""]
+        lines += [
+            "Area under the learning curve: mean IQM success over the demos counts "
+            f"{encoders[next(iter(encoders))]['demos']}; demos to reach {REACH}: the first "
+            "count whose IQM success is at least that (inf: never). 95% CIs by bootstrap "
+            "over seeds.",
+            "",
+            f"| encoder | seeds | area under curve | demos to reach {REACH} |",
+            "|---|--:|--:|--:|",
+        ]
+        for encoder, v in encoders.items():
+            lines.append(
+                f"| {encoder} | {v['seeds']} | {v['auc']:.3f} [{v['auc_ci'][0]:.3f}, "
+                f"{v['auc_ci'][1]:.3f}] | {v['reach']:g} [{v['reach_ci'][0]:g}, "
+                f"{v['reach_ci'][1]:g}] |"
+            )
+        lines += ["", *encoder_sentence(encoders)]
+    held = analysis["held_out"]
+    lines += [
+        "",
+        "## Held-out evaluation",
+        "",
+        f"{held['evaluation_episodes_checked']} evaluation episodes of BC and DAgger cells "
+        f"checked: {held['seen_in_training']} reset with a seed a training episode used.",
+    ]
+    lines += ["", "## Curves (IQM over seeds, 95% CI)", ""]
+    for env, by_name in analysis["curves"].items():
+        lines += [
+            f"### {env}",
+            "",
+            "| agent | x | success | SPL | seeds |",
+            "|---|--:|---|---|--:|",
+        ]
+        for name, curve in by_name.items():
+            for row in curve["points"]:
+                x = "-" if curve["x_label"] == "final" else f"{row['x']} ({curve['x_label']})"
+                lines.append(
+                    f"| {name} | {x} | {fmt(row['success'])} | {fmt(row['spl'])} "
+                    f"| {row['success']['n']} |"
+                )
+        lines.append("")
+    return lines
+
+
+def encoder_sentence(encoders: dict[str, Any]) -> list[str]:
+    """The verdict: does a pretrained encoder's area CI lie above the baseline's?"""
+    baseline = encoders.get("shift") or encoders.get("scratch")
+    if baseline is None:
+        return []
+    name = "shift" if "shift" in encoders else "scratch"
+    words = []
+    for encoder in ("frozen", "full", "lora"):
+        v = encoders.get(encoder)
+        if v is None:
+            continue
+        if v["auc_ci"][0] > baseline["auc_ci"][1]:
+            verdict = "above"
+        elif v["auc_ci"][1] < baseline["auc_ci"][0]:
+            verdict = "below"
+        else:
+            verdict = "overlapping"
+        words.append(f"{encoder} {v['auc']:.3f} ({verdict})")
+    return [
+        f"Verdict: against scratch{' + shift' if name == 'shift' else ''} "
+        f"(area {baseline['auc']:.3f}), the pretrained encoders' areas are "
+        + ", ".join(words)
+        + " (CIs above / below / overlapping the baseline's)."
+    ]
+
+
+def plot(analysis: dict[str, Any], folder: Path) -> list[str]:
+    """One PNG per env: IQM success against x with CI bands, planner and random lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = []
+    for env, by_name in analysis["curves"].items():
+        learned = {n: c for n, c in by_name.items() if c["x_label"] != "final"}
+        if not learned:
+            continue
+        axes_by_label: dict[str, Any] = {}
+        labels = sorted({c["x_label"] for c in learned.values()})
+        figure, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 3.6), squeeze=False)
+        for ax, label in zip(axes[0], labels, strict=True):
+            axes_by_label[label] = ax
+            ax.set_xlabel(label)
+            ax.set_ylabel("IQM success (held-out seeds)")
+            ax.set_ylim(-0.02, 1.02)
+            if label == "planner demos":
+                ax.set_xscale("log")
+            for fixed, style in (("planner", "k--"), ("random", "k:")):
+                if fixed in by_name:
+                    ax.axhline(by_name[fixed]["points"][0]["success"]["iqm"], ls=style[1:])
+        for name, curve in learned.items():
+            ax = axes_by_label[curve["x_label"]]
+            xs = [r["x"] for r in curve["points"]]
+            ys = [r["success"]["iqm"] for r in curve["points"]]
+            lo = [
+                r["success"]["ci"][0] if r["success"]["ci"] else y
+                for r, y in zip(curve["points"], ys, strict=True)
+            ]
+            hi = [
+                r["success"]["ci"][1] if r["success"]["ci"] else y
+                for r, y in zip(curve["points"], ys, strict=True)
+            ]
+            ax.plot(xs, ys, marker="o", label=name)
+            ax.fill_between(xs, lo, hi, alpha=0.2)
+        for ax in axes_by_label.values():
+            ax.legend(fontsize=7)
+        figure.suptitle(f"{env}: planner (dashed) = ceiling, random (dotted) = floor")
+        figure.tight_layout()
+        path = folder / f"learning_{env}.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        lines.append(f"![{env}]({path.name})")
+    return lines
+
+
+def quick_suite(suite: Suite) -> Suite:
+    """A few tiny cells: BC from 2 demos (frozen), DAgger for 1 round, PPO for 256 steps
+    with 2 snapshots, planner and random; one seed, 2 episodes, four rooms only."""
+    tiny = {
+        "bc": {"demos": 2, "epochs": 1},
+        "dagger": {"demos": 2, "epochs": 1, "iterations": 1, "rollouts_per_iteration": 1},
+    }
+    agents = []
+    for agent in suite.agents:
+        keep = agent.kind in ("planner", "random") or agent.name in ("bc-frozen-d10", "dagger")
+        if agent.kind == "ppo":
+            keep = True
+            agent = dataclasses.replace(
+                agent,
+                steps=256,
+                kwargs={
+                    **agent.kwargs,
+                    "curve_points": 2,
+                    "hyperparams": {"n_envs": 2, "n_steps": 64, "batch_size": 64},
+                },
+            )
+        if keep:
+            kwargs = {**agent.kwargs, **tiny.get(agent.kind, {})}
+            agents.append(
+                dataclasses.replace(
+                    agent, kwargs=kwargs, seeds=(0,), episodes=2, envs=("fourrooms-pixels",)
+                )
+            )
+    envs = tuple(e for e in suite.envs if e.label == "fourrooms-pixels")
+    return dataclasses.replace(suite, name="learning-quick", envs=envs, agents=tuple(agents))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = Args(**vars(dataclass_parser(Args, __doc__).parse_args(argv)))
+    started = time.perf_counter()
+    suite = load_suite(args.suite)
+    out = Path(args.out)
+    if args.quick:
+        suite = quick_suite(suite)
+        if args.out == Args.out:  # never mix smoke-test cells into the committed results
+            out = Path(tempfile.mkdtemp(prefix="rlkit-learning-"))
+    command = ["python", "benchmarks/learning.py", *(sys.argv[1:] if argv is None else argv)]
+    if not args.report_only:
+        run_suite(
+            suite,
+            out=out,
+            workers=args.workers or None,
+            command=command,
+            progress_bar=not args.quick,
+            report=False,
+        )
+    folder = out / suite.name
+    analysis = analyse(suite, folder, args.resamples)
+    lines = report_lines(analysis)
+    sections = lines + plot(analysis, folder)
+    report = write_report(suite, folder, command=command, sections=sections)
+    write_json_atomic(
+        folder / "learning.json",
+        {"command": " ".join(command), "machine": machine("torch", "stable-baselines3"),
+         "wall_time_s": round(time.perf_counter() - started, 1), **analysis},
+    )  # fmt: skip
+    print("\n".join(lines[: 3 + len(analysis["targets"])]))
+    print(f"report: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
