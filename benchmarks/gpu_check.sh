@@ -6,6 +6,14 @@
 #   bash benchmarks/gpu_check.sh                 # 4096 steps on CUDA
 #   STEPS=20000 bash benchmarks/gpu_check.sh
 #   DEVICE=cpu bash benchmarks/gpu_check.sh      # the same run on the CPU, for comparison
+#   LEARNING=full bash benchmarks/gpu_check.sh   # then the learning curves at full budget
+#   LEARNING=full CELLS='dagger*' bash benchmarks/gpu_check.sh   # a part of them
+#   LEARNING=quick DEVICE=cpu bash benchmarks/gpu_check.sh       # smoke test of that path
+#
+# LEARNING=full runs benchmarks/learning.py on benchmarks/suites/learning-full.yaml
+# (10 seeds, PPO 1M env steps, SAC + HER 200k) after the check, on the same device,
+# writing OUT (default benchmarks/results)/learning-full/; cells already there are
+# reused, so a lent device's time limit can be met by running it in parts (CELLS).
 #
 # Prints the torch version, the device the policy's parameters live on, the CUDA device
 # name and the training steps/s. Exit status: 0 when the policy trained on the requested
@@ -25,7 +33,7 @@ else
     exit 2
 fi
 
-STEPS="${STEPS:-4096}" DEVICE="${DEVICE:-cuda}" exec "$PYTHON" - <<'PY'
+STEPS="${STEPS:-4096}" DEVICE="${DEVICE:-cuda}" "$PYTHON" - <<'PY'
 import os
 import sys
 import time
@@ -85,3 +93,18 @@ if cuda:
 else:
     print(f"gpu_check: OK: trained on {device} (CUDA not requested)")
 PY
+
+case "${LEARNING:-}" in
+    "") exit 0 ;;
+    full) args=(--suite benchmarks/suites/learning-full.yaml --out "${OUT:-benchmarks/results}") ;;
+    quick) args=(--quick) ;;
+    *) echo "gpu_check: LEARNING must be full or quick, got '${LEARNING}'" >&2; exit 2 ;;
+esac
+if [[ -n "${CELLS:-}" ]]; then
+    args+=(--cells "$CELLS")
+fi
+if [[ "${DEVICE:-cuda}" == cpu ]]; then
+    export CUDA_VISIBLE_DEVICES=""  # the cells pick device="auto": keep them on the CPU
+fi
+echo "gpu_check: learning curves: benchmarks/learning.py ${args[*]}"
+exec "$PYTHON" benchmarks/learning.py "${args[@]}"

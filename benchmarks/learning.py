@@ -25,6 +25,7 @@ suite, run by ``rlkit.sweep``; this script adds:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import sys
 import tempfile
@@ -59,6 +60,8 @@ class Args:
     """bootstrap resamples of every interval"""
     quick: bool = False
     """smoke test: a few tiny cells of the suite (in a temporary folder unless --out)"""
+    cells: str = ""
+    """run only the cells matching this glob (e.g. 'dagger*'); the report covers all"""
 
 
 #: Issue #14's targets: (env label, agent name, metric, at least, what it asks).
@@ -74,6 +77,10 @@ TARGETS = (
 #: BC agents are named bc-<encoder>-d<demos>.
 BC_NAME = re.compile(r"^bc-(?P<encoder>[a-z]+)-d(?P<demos>\d+)$")
 ENCODERS = ("scratch", "shift", "frozen", "full", "lora")
+#: The encoder the pretrained ones are measured against: scratch + random shift, the
+#: strong from-scratch baseline of Hansen et al. 2022 (as in the headline experiment).
+BASELINE = "shift"
+PRETRAINED = ("frozen", "full", "lora")
 METRICS = ("success", "spl")
 #: The success level of "demos needed to reach".
 REACH = 0.8
@@ -147,12 +154,9 @@ def reach_x(xs: Sequence[int], curve: np.ndarray, level: float) -> float:
     return float(xs[hits[0]]) if hits.size else float("inf")
 
 
-def encoder_verdict(curve: dict[str, Any], resamples: int, seed: int = 0) -> dict[str, Any] | None:
-    """Area under a BC curve and demos to reach 0.8, with bootstrap CIs over seeds.
-
-    Seeds are resampled with replacement (the same seeds at every demos count, as a
-    seed's cells share their demos' reset seeds); each resample gives a curve of IQMs.
-    """
+def seed_matrix(curve: dict[str, Any]) -> tuple[list[int], list[int], np.ndarray]:
+    """``(xs, seeds, seeds x xs success matrix)`` of a curve, over the seeds that have
+    every point."""
     xs = sorted(curve["points"])
     per_seed: dict[int, list[float]] = {}
     for x in xs:
@@ -160,9 +164,47 @@ def encoder_verdict(curve: dict[str, Any], resamples: int, seed: int = 0) -> dic
         for s, value in zip(slot["seeds"], slot["success"], strict=True):
             per_seed.setdefault(s, [np.nan] * len(xs))[xs.index(x)] = value
     seeds = sorted(s for s, row in per_seed.items() if not np.any(np.isnan(row)))
+    return xs, seeds, np.array([per_seed[s] for s in seeds]).reshape(len(seeds), len(xs))
+
+
+def area(matrix: np.ndarray) -> float:
+    """Area under the learning curve: the mean over x of the IQM over seeds."""
+    return float(np.mean([iqm(matrix[:, j]) for j in range(matrix.shape[1])]))
+
+
+def area_difference(
+    curve: dict[str, Any], baseline: dict[str, Any], resamples: int, seed: int = 0
+) -> dict[str, Any] | None:
+    """Area of ``curve`` minus the baseline's, with a paired bootstrap 95% CI.
+
+    Paired by seed: a seed's BC cells train on the same demos (the same reset seeds)
+    whatever the encoder, so seeds are resampled together for both curves.
+    """
+    xs, seeds, matrix = seed_matrix(curve)
+    base_xs, base_seeds, base = seed_matrix(baseline)
+    common = sorted(set(seeds) & set(base_seeds))
+    if xs != base_xs or len(common) < 2:
+        return None
+    a = matrix[[seeds.index(s) for s in common]]
+    b = base[[base_seeds.index(s) for s in common]]
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        rows = rng.integers(0, len(common), len(common))
+        draws.append(area(a[rows]) - area(b[rows]))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return {"difference": area(a) - area(b), "ci": [float(low), float(high)], "seeds": len(common)}
+
+
+def encoder_verdict(curve: dict[str, Any], resamples: int, seed: int = 0) -> dict[str, Any] | None:
+    """Area under a BC curve and demos to reach 0.8, with bootstrap CIs over seeds.
+
+    Seeds are resampled with replacement (the same seeds at every demos count, as a
+    seed's cells share their demos' reset seeds); each resample gives a curve of IQMs.
+    """
+    xs, seeds, matrix = seed_matrix(curve)  # seeds x demos counts
     if len(seeds) < 2 or len(xs) < 2:
         return None
-    matrix = np.array([per_seed[s] for s in seeds])  # seeds x demos counts
     point_curve = np.array([iqm(matrix[:, j]) for j in range(len(xs))])
     rng = np.random.default_rng(seed)
     areas, reaches = [], []
@@ -177,7 +219,8 @@ def encoder_verdict(curve: dict[str, Any], resamples: int, seed: int = 0) -> dic
         "auc": float(point_curve.mean()),
         "auc_ci": [float(np.percentile(areas, 2.5)), float(np.percentile(areas, 97.5))],
         "reach": reach_x(xs, point_curve, REACH),
-        "reach_ci": [float(np.percentile(reaches, 2.5)), float(np.percentile(reaches, 97.5))],
+        # Percentiles that pick a resample's value (some are inf: never reached).
+        "reach_ci": [float(np.percentile(reaches, q, method="inverted_cdf")) for q in (2.5, 97.5)],
     }
 
 
@@ -212,10 +255,13 @@ def analyse(suite: Suite, folder: Path, resamples: int) -> dict[str, Any]:
             }
         )
     encoders = {}
+    baseline = raw.get(("fourrooms-pixels", f"bc-{BASELINE}"))
     for encoder in ENCODERS:
         curve = raw.get(("fourrooms-pixels", f"bc-{encoder}"))
         verdict = None if curve is None else encoder_verdict(curve, resamples)
         if verdict is not None:
+            if baseline is not None and encoder in PRETRAINED:
+                verdict["vs_baseline"] = area_difference(curve, baseline, resamples)
             encoders[encoder] = verdict
     return {
         "curves": summary,
@@ -226,23 +272,48 @@ def analyse(suite: Suite, folder: Path, resamples: int) -> dict[str, Any]:
 
 
 def held_out_check(suite: Suite, folder: Path) -> dict[str, Any]:
-    """Evaluation reset seeds that were also a training reset seed (goal: none).
+    """How held out the evaluation episodes of BC and DAgger cells were.
 
-    BC and DAgger train on episodes reset with seeds ``seed .. seed + demos +
-    iterations * rollouts_per_iteration - 1`` (rlkit.deep.distill); PPO and SAC from
-    ``seed`` onwards through the env's own generator. Evaluation resets with the
-    SeedSequence-derived seeds recorded in each cell.
+    Those cells train on episodes reset with seeds ``seed .. seed + episodes - 1``
+    (rlkit.deep.distill) and evaluate on SeedSequence-derived reset seeds (recorded in
+    each cell). Counted per env: evaluation episodes whose reset seed was a training one
+    (goal: none), and those whose first frame equals a training episode's first frame --
+    the same map, start and goal drawn again from another seed, which a fixed map with
+    ~100 free cells allows now and then (PPO and SAC draw their training episodes from
+    the env's own generator and are not checked).
     """
-    checked = overlapping = 0
+    import gymnasium as gym
+
+    import envs  # noqa: F401 - registers the rlkit/ ids
+
+    frames: dict[tuple[str, int], str] = {}
+    made: dict[str, Any] = {}
+
+    def first_frame(cell: Cell, reset_seed: int) -> str:
+        key = (cell.env.label, reset_seed)
+        if key not in frames:
+            if cell.env.label not in made:
+                made[cell.env.label] = gym.make(cell.env.id, **cell.env.kwargs)
+            obs, _ = made[cell.env.label].reset(seed=reset_seed)
+            frames[key] = hashlib.sha1(np.ascontiguousarray(obs).tobytes()).hexdigest()
+        return frames[key]
+
+    by_env: dict[str, dict[str, int]] = {}
     for cell, document in finished_cells(suite, folder):
         if cell.agent.kind not in ("bc", "dagger"):
             continue
-        info = document["train"]["info"]
-        trained = set(range(cell.seed, cell.seed + int(info["episodes"])))
+        counts = by_env.setdefault(
+            cell.env.label, {"episodes": 0, "same_reset_seed": 0, "same_first_frame": 0}
+        )
+        trained = range(cell.seed, cell.seed + int(document["train"]["info"]["episodes"]))
+        seen = {first_frame(cell, s) for s in trained}
         for record in document["result"]["records"]:
-            checked += 1
-            overlapping += int(record["reset_seed"]) in trained
-    return {"evaluation_episodes_checked": checked, "seen_in_training": overlapping}
+            counts["episodes"] += 1
+            counts["same_reset_seed"] += int(record["reset_seed"]) in trained
+            counts["same_first_frame"] += first_frame(cell, int(record["reset_seed"])) in seen
+    for env in made.values():
+        env.close()
+    return by_env
 
 
 def fmt(summary: dict[str, Any] | None) -> str:
@@ -273,24 +344,39 @@ def report_lines(analysis: dict[str, Any]) -> list[str]:
             "count whose IQM success is at least that (inf: never). 95% CIs by bootstrap "
             "over seeds.",
             "",
-            f"| encoder | seeds | area under curve | demos to reach {REACH} |",
-            "|---|--:|--:|--:|",
+            f"| encoder | seeds | area under curve | area - {BASELINE}'s (paired) "
+            f"| demos to reach {REACH} |",
+            "|---|--:|--:|--:|--:|",
         ]
         for encoder, v in encoders.items():
+            diff = v.get("vs_baseline")
+            diff_text = (
+                f"{diff['difference']:+.3f} [{diff['ci'][0]:+.3f}, {diff['ci'][1]:+.3f}]"
+                if diff
+                else "-"
+            )
             lines.append(
                 f"| {encoder} | {v['seeds']} | {v['auc']:.3f} [{v['auc_ci'][0]:.3f}, "
-                f"{v['auc_ci'][1]:.3f}] | {v['reach']:g} [{v['reach_ci'][0]:g}, "
+                f"{v['auc_ci'][1]:.3f}] | {diff_text} | {v['reach']:g} [{v['reach_ci'][0]:g}, "
                 f"{v['reach_ci'][1]:g}] |"
             )
         lines += ["", *encoder_sentence(encoders)]
-    held = analysis["held_out"]
     lines += [
         "",
         "## Held-out evaluation",
         "",
-        f"{held['evaluation_episodes_checked']} evaluation episodes of BC and DAgger cells "
-        f"checked: {held['seen_in_training']} reset with a seed a training episode used.",
+        "Evaluation episodes of the BC and DAgger cells against their cell's training "
+        "episodes: same reset seed (goal: 0), and same first frame (the same map, start "
+        "and goal drawn again by another seed).",
+        "",
+        "| env | evaluation episodes | same reset seed | same first frame |",
+        "|---|--:|--:|--:|",
     ]
+    for env, held in analysis["held_out"].items():
+        lines.append(
+            f"| {env} | {held['episodes']} | {held['same_reset_seed']} "
+            f"| {held['same_first_frame']} ({held['same_first_frame'] / held['episodes']:.1%}) |"
+        )
     lines += ["", "## Curves (IQM over seeds, 95% CI)", ""]
     for env, by_name in analysis["curves"].items():
         lines += [
@@ -311,28 +397,22 @@ def report_lines(analysis: dict[str, Any]) -> list[str]:
 
 
 def encoder_sentence(encoders: dict[str, Any]) -> list[str]:
-    """The verdict: does a pretrained encoder's area CI lie above the baseline's?"""
-    baseline = encoders.get("shift") or encoders.get("scratch")
-    if baseline is None:
-        return []
-    name = "shift" if "shift" in encoders else "scratch"
+    """The verdict: is a pretrained encoder's area above the baseline's (paired CI of
+    the difference above zero), below it, or not clearly different?"""
     words = []
-    for encoder in ("frozen", "full", "lora"):
-        v = encoders.get(encoder)
-        if v is None:
+    for encoder in PRETRAINED:
+        diff = encoders.get(encoder, {}).get("vs_baseline")
+        if diff is None:
             continue
-        if v["auc_ci"][0] > baseline["auc_ci"][1]:
-            verdict = "above"
-        elif v["auc_ci"][1] < baseline["auc_ci"][0]:
-            verdict = "below"
-        else:
-            verdict = "overlapping"
-        words.append(f"{encoder} {v['auc']:.3f} ({verdict})")
+        low, high = diff["ci"]
+        verdict = "helped" if low > 0 else "hurt" if high < 0 else "no clear difference"
+        words.append(f"{encoder} {diff['difference']:+.3f} ({verdict})")
+    if not words:
+        return []
     return [
-        f"Verdict: against scratch{' + shift' if name == 'shift' else ''} "
-        f"(area {baseline['auc']:.3f}), the pretrained encoders' areas are "
+        "Verdict: area under the BC learning curve against scratch + random shift: "
         + ", ".join(words)
-        + " (CIs above / below / overlapping the baseline's)."
+        + ". Helped / hurt: the 95% CI of the difference lies above / below zero."
     ]
 
 
@@ -433,6 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             suite,
             out=out,
             workers=args.workers or None,
+            cells=[args.cells] if args.cells else None,
             command=command,
             progress_bar=not args.quick,
             report=False,

@@ -506,10 +506,10 @@ def behaviour_cloning(
 
 def dagger(
     env_id: str,
-    demos: int = 50,
+    demos: int = 100,
     *,
     iterations: int = 8,
-    rollouts_per_iteration: int = 50,
+    rollouts_per_iteration: int = 100,
     beta_decay: float = 0.5,
     backbone: str | os.PathLike[str] = DEFAULT_BACKBONE,
     finetune: Finetune = "full",
@@ -544,13 +544,13 @@ def dagger(
     env_id, backbone, finetune, augment, lora_rank, spatial, backbone_lr_scale, \
 batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
         As for :func:`behaviour_cloning`.
-    demos : int, default 50
+    demos : int, default 100
         Expert episodes of round 0.
     epochs : int, default 10
         Passes over the aggregated data in every round.
     iterations : int, default 8
         Aggregation rounds after behaviour cloning.
-    rollouts_per_iteration : int, default 50
+    rollouts_per_iteration : int, default 100
         Episodes played per round.
     beta_decay : float, default 0.5
         ``p`` of Ross et al.'s schedule ``beta_i = p ** i``; 0 lets the student act

@@ -73,13 +73,13 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="keyword argument of gymnasium.make (repeatable; obs=pixels is the default)",
     )
-    # None: the default of rlkit.deep.distill's function for the method (dagger: 50
-    # demos, 8 rounds of 50 episodes, 10 epochs a round; bc: 200 demos, 30 epochs),
+    # None: the default of rlkit.deep.distill's function for the method (dagger: 100
+    # demos, 8 rounds of 100 episodes, 10 epochs a round; bc: 200 demos, 30 epochs),
     # chosen from benchmarks/learning.py's curves.
-    parser.add_argument("--demos", type=int, help="expert episodes (dagger 50, bc 200)")
+    parser.add_argument("--demos", type=int, help="expert episodes (dagger 100, bc 200)")
     parser.add_argument("--method", choices=("bc", "dagger"), default="dagger", help="algorithm")
     parser.add_argument("--iterations", type=int, help="DAgger rounds (8)")
-    parser.add_argument("--rollouts", type=int, help="DAgger episodes per round (50)")
+    parser.add_argument("--rollouts", type=int, help="DAgger episodes per round (100)")
     parser.add_argument(
         "--beta-decay",
         type=float,

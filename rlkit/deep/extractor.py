@@ -16,6 +16,13 @@ lora      pretrained + low-rank adapters (:mod:`.lora`)        adapters and head
 Kostrikov et al. 2021) while the policy trains, the strong scratch baseline of Hansen et
 al. 2022; rollouts and evaluation see the frames unchanged.
 
+``spatial=C`` adds a head on the backbone's last feature map (a 1x1 convolution to
+``C`` channels, flattened): the pretrained features are keypoints (where the agent and
+the goal are) and a 4x4 layout summary, enough on a fixed map but not for a map that
+changes every episode, where the policy must also see each wall. On
+``rlkit/GridNav-v0`` DAgger with ``spatial=8`` reached 0.44 success on held-out maps
+against 0.33 without it, at the same budget (100 demos + 4 rounds of 100 episodes).
+
 The extractor reads image observations (``Box(uint8, (3, H, W))`` after SB3's
 ``VecTransposeImage``, or channels-last) and ``Dict`` observations with one image key,
 whose other keys are flattened and appended to the image features (goal-conditioned

@@ -37,3 +37,17 @@ def test_cuda_requested_without_cuda_exits_1_with_the_reason() -> None:
     result = run(DEVICE="cuda")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "CUDA was requested but torch sees no CUDA device" in result.stderr
+
+
+def test_learning_quick_runs_the_learning_curves_after_the_check() -> None:
+    result = run(DEVICE="cpu", LEARNING="quick")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "gpu_check: OK" in result.stdout
+    assert "gpu_check: learning curves: benchmarks/learning.py --quick" in result.stdout
+    assert "## Targets (issue #14)" in result.stdout
+
+
+def test_unknown_learning_budget_is_refused() -> None:
+    result = run(DEVICE="cpu", LEARNING="huge")
+    assert result.returncode == 2
+    assert "LEARNING must be full or quick, got 'huge'" in result.stderr

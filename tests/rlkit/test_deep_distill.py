@@ -26,7 +26,7 @@ from rlkit.agents import load_agent
 from rlkit.backbones import DEFAULT_BACKBONE, load_backbone
 from rlkit.deep.distill import Demos, DistillResult, behaviour_cloning, collect_demos, dagger
 from rlkit.deep.distill_cli import add_distill_parser
-from rlkit.deep.policies import backbone_extractors
+from rlkit.deep.policies import backbone_extractors, policy_snapshot
 from rlkit.evaluation import evaluate
 
 GRID = "rlkit/GridNav-v0"
@@ -229,6 +229,37 @@ def test_dagger_with_beta_one_follows_the_expert() -> None:
     assert result.demos.episode_successes.all()
 
 
+def test_dagger_callback_sees_every_round_and_snapshots_stay_put() -> None:
+    """callback(round, model) after each round; a policy_snapshot taken there keeps
+    that round's weights while the student trains on."""
+    seen: list[tuple[int, Any]] = []
+
+    def snapshot(round_: int, model: PPO) -> None:
+        seen.append((round_, policy_snapshot(model.policy)))
+
+    result = dagger(
+        GRID, 2, iterations=2, rollouts_per_iteration=2, epochs=2,
+        env_kwargs=SMALL, ppo_kwargs=PPO_KWARGS, callback=snapshot,
+    )  # fmt: skip
+    assert [r for r, _ in seen] == [0, 1, 2]
+    final = result.model.policy.state_dict()
+    first, last = seen[0][1].state_dict(), seen[-1][1].state_dict()
+    assert all(torch.equal(last[k], final[k]) for k in final)  # the last round is the model
+    assert not all(torch.equal(first[k], final[k]) for k in final)  # round 0 was kept
+    obs = gym.make(GRID, obs="pixels", **SMALL).reset(seed=3)[0]
+    assert (
+        seen[-1][1].predict(obs, deterministic=True)[0]
+        == result.model.predict(obs, deterministic=True)[0]
+    )
+
+
+def test_spatial_head_reaches_the_student() -> None:
+    result = bc(2, epochs=1, spatial=2)
+    (extractor,) = backbone_extractors(result.model.policy)[:1]
+    assert extractor.spatial_head is not None and extractor.spatial_head.out_channels == 2
+    assert result.config["spatial"] == 2
+
+
 # ---------------------------------------------------------------------- bad input
 
 
@@ -303,6 +334,28 @@ def test_cli_writes_model_and_config(
     env = gym.make(GRID, obs="pixels", layout="empty", size=4)
     agent = load_agent(tmp_path / "model.zip", env)
     assert env.action_space.contains(agent.act(env.reset(seed=0)[0]))
+
+
+def test_cli_defaults_are_the_functions_own(
+    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With no budget flags, rlkit distill runs DAgger with dagger()'s own defaults
+    (the ones benchmarks/learning.py measured), not a second copy of them."""
+    import rlkit.deep.distill as distill
+
+    called: dict[str, Any] = {}
+
+    def fake(env_id: str, **kwargs: Any) -> DistillResult:
+        called.update(kwargs, env_id=env_id)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(distill, "dagger", fake)
+    args = parser.parse_args(["distill", "--env", GRID, "--out", str(tmp_path)])
+    assert args.method == "dagger"
+    assert args.func(args) == 2 and called["env_id"] == GRID
+    assert not {"demos", "epochs", "iterations", "rollouts_per_iteration", "beta_decay"} & set(
+        called
+    )
 
 
 def test_cli_bad_env_is_one_line(

@@ -156,6 +156,32 @@ def test_extractor_computes_the_pretrained_backbone(finetune: str, frames: torch
     assert layouts and all(layouts)  # the convolutions run channels-last on the CPU
 
 
+@pytest.mark.parametrize("finetune", ["full", "frozen"])
+def test_spatial_head_appends_the_feature_map(finetune: str, frames: torch.Tensor) -> None:
+    """spatial=C: the pooled features unchanged, then C channels per cell of the
+    backbone's last map (8x8 for 64x64 frames), trained in frozen mode too."""
+    plain = BackboneExtractor(IMAGE, finetune=finetune)  # type: ignore[arg-type]
+    extractor = BackboneExtractor(IMAGE, finetune=finetune, spatial=3)  # type: ignore[arg-type]
+    _, fmap = extractor.backbone.encode(frames)
+    cells = fmap.shape[2] * fmap.shape[3]
+    assert cells == 64 and extractor.features_dim == FEATURES + 3 * cells
+    features = extractor(frames)
+    assert features.shape == (3, FEATURES + 3 * cells)
+    with torch.no_grad():
+        assert torch.allclose(features[:, :FEATURES], plain(frames), atol=1e-5)
+    features.sum().backward()
+    head = extractor.spatial_head
+    assert head is not None and head.weight.grad is not None and head.weight.grad.abs().sum() > 0
+    backbone_grads = [p.grad for p in extractor.backbone.parameters()]
+    assert all(g is None for g in backbone_grads) == (finetune == "frozen")
+
+
+@pytest.mark.parametrize("spatial", [-1, 1.5, True])
+def test_bad_spatial_is_refused(spatial: Any) -> None:
+    with pytest.raises(ValueError, match="spatial must be an int >= 0"):
+        BackboneExtractor(IMAGE, spatial=spatial)
+
+
 def test_augment_only_in_training_mode(frames: torch.Tensor) -> None:
     plain = BackboneExtractor(IMAGE, finetune="full")
     shifted = BackboneExtractor(IMAGE, finetune="full", augment=True, shift_pad=4)

@@ -130,3 +130,18 @@ def test_fingerprint_follows_what_decides_the_records() -> None:
     assert cell.name == changed.name
     assert cell.fingerprint() != changed.fingerprint()
     assert parse_suite(VALID).cells()[-1].fingerprint() == cell.fingerprint()
+
+
+def test_learning_suites_share_their_design_and_the_full_one_spends_more() -> None:
+    reduced, full = load_suite("learning"), load_suite("learning-full")
+    assert [e.label for e in reduced.envs] == [e.label for e in full.envs]
+    assert [a.name for a in reduced.agents] == [a.name for a in full.agents]
+    assert len(full.cells()) == 2 * len(reduced.cells())  # 10 seeds instead of 5
+    for small, big in zip(reduced.agents, full.agents, strict=True):
+        assert (small.steps or 0) <= (big.steps or 0)
+        for key in ("demos", "iterations", "rollouts_per_iteration"):
+            assert small.kwargs.get(key, 0) <= big.kwargs.get(key, 0)
+    ppo = {a.name: a for a in full.agents}["ppo"]
+    assert ppo.steps == 1_000_000  # issue #14's PPO budget
+    pixels = [c for c in reduced.cells() if c.agent.kind in ("bc", "dagger", "ppo")]
+    assert pixels and all(c.env.kwargs.get("obs") == "pixels" for c in pixels)

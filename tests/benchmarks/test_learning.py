@@ -1,0 +1,134 @@
+"""benchmarks/learning.py: a --quick smoke run end to end, and its curve statistics."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+SCRIPT = BENCHMARKS / "learning.py"
+
+
+@pytest.fixture(scope="module")
+def learning() -> ModuleType:
+    """The script as a module (its folder on sys.path, as when run)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location("learning_script", SCRIPT)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+def test_quick_run_writes_targets_curves_and_plots(tmp_path: Path) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path), "--resamples", "200"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "## Targets (issue #14)" in result.stdout
+    folder = tmp_path / "learning-quick"
+    report = (folder / "report.md").read_text()
+    assert "| target | env | agent | metric | at | measured IQM | 95% CI | met |" in report
+    assert "## Held-out evaluation" in report
+    data = json.loads((folder / "learning.json").read_text())
+    curves = data["curves"]["fourrooms-pixels"]
+    # DAgger: one point per round (0 = behaviour cloning); PPO: its snapshots.
+    assert [p["x"] for p in curves["dagger"]["points"]] == [0, 1]
+    assert curves["dagger"]["x_label"] == "DAgger round"
+    assert [p["x"] for p in curves["ppo"]["points"]] == [128, 256]
+    assert [p["x"] for p in curves["bc-frozen"]["points"]] == [2]  # the demos it had
+    assert curves["planner"]["points"][0]["success"]["iqm"] == 1.0
+    held = data["held_out"]["fourrooms-pixels"]
+    assert held["episodes"] == 4 and held["same_reset_seed"] == 0
+    assert 0 <= held["same_first_frame"] <= 4
+    by_agent = {(t["agent"], t["metric"]): t for t in data["targets"]}
+    assert by_agent[("dagger", "success")]["at"] == 1
+    assert by_agent[("sac-her", "success")]["met"] is None  # not in the quick run
+    assert (folder / "learning_fourrooms-pixels.png").stat().st_size > 0
+    assert not list(folder.rglob(".*.tmp*"))  # atomic writes left no temporaries
+
+
+def bc_curve(per_seed: dict[int, list[float]], demos: list[int]) -> dict[str, Any]:
+    """The ``curves()`` layout of a BC curve from per-seed success rates."""
+    points = {}
+    for j, x in enumerate(demos):
+        seeds = sorted(per_seed)
+        points[x] = {
+            "seeds": seeds,
+            "success": [per_seed[s][j] for s in seeds],
+            "spl": [per_seed[s][j] for s in seeds],
+        }
+    return {"x_label": "planner demos", "points": points}
+
+
+def test_encoder_verdict_area_and_demos_to_reach(learning: ModuleType) -> None:
+    demos = [10, 25, 50, 100]
+    same = {s: [0.2, 0.5, 0.85, 1.0] for s in range(5)}  # every seed alike: no spread
+    verdict = learning.encoder_verdict(bc_curve(same, demos), resamples=200)
+    assert verdict["auc"] == pytest.approx(np.mean([0.2, 0.5, 0.85, 1.0]))
+    assert verdict["auc_ci"] == pytest.approx([verdict["auc"]] * 2)
+    assert verdict["reach"] == 50 and verdict["reach_ci"] == [50, 50]
+    never = {s: [0.1, 0.2, 0.3, 0.4 + 0.05 * s] for s in range(5)}
+    verdict = learning.encoder_verdict(bc_curve(never, demos), resamples=200)
+    assert verdict["reach"] == float("inf")
+    low, high = verdict["auc_ci"]
+    assert low < verdict["auc"] < high  # seeds differ at 100 demos: a real interval
+
+
+def test_reach_x_is_the_first_crossing(learning: ModuleType) -> None:
+    assert learning.reach_x([1, 2, 3], np.array([0.9, 0.1, 0.95]), 0.8) == 1
+    assert learning.reach_x([1, 2, 3], np.array([0.1, 0.2, 0.3]), 0.8) == float("inf")
+
+
+def test_summarise_iqm_and_interval(learning: ModuleType) -> None:
+    summary = learning.summarise([0.0, 0.5, 0.5, 1.0, None], resamples=200)
+    assert summary["n"] == 4 and summary["iqm"] == pytest.approx(0.5)
+    low, high = summary["ci"]
+    assert 0.0 <= low <= 0.5 <= high <= 1.0
+    assert learning.summarise([None], resamples=10) == {"iqm": None, "ci": None, "n": 0}
+
+
+def test_every_target_names_an_agent_of_the_suite(learning: ModuleType) -> None:
+    from rlkit.sweep.schema import load_suite
+
+    suite = load_suite(learning.Args.suite)
+    cells = {(c.env.label, c.agent.name) for c in suite.cells()}
+    for env, agent, metric, level, _ in learning.TARGETS:
+        assert (env, agent) in cells and metric in learning.METRICS and 0 < level <= 1
+
+
+def test_the_dagger_curve_measures_the_shipped_defaults(learning: ModuleType) -> None:
+    """The suite's `dagger` agent spells out dagger()'s defaults (a cell's fingerprint
+    sees only its kwargs): change one and this fails until the suite follows."""
+    import inspect
+
+    from rlkit.deep.distill import dagger
+    from rlkit.sweep.schema import load_suite
+
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(dagger).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    for suite in ("learning", "learning-full"):
+        (agent,) = [a for a in load_suite(suite).agents if a.name == "dagger"]
+        assert agent.kwargs and all(defaults[k] == v for k, v in agent.kwargs.items())
