@@ -132,15 +132,25 @@ def make_expert_env(env_id: str, env_kwargs: dict[str, Any] | None) -> gym.Env[A
     return env
 
 
+def _observation_key(obs: Any) -> bytes:
+    """The bytes of an observation (every array of a dict one), to spot a repeat."""
+    if isinstance(obs, dict):
+        return b"".join(np.ascontiguousarray(obs[k]).tobytes() for k in sorted(obs))
+    return np.ascontiguousarray(obs).tobytes()
+
+
 def labelled_rollouts(
     env: gym.Env[Any, Any],
     seeds: Sequence[int],
     choose: Callable[[Any, Any], Any] | None = None,
+    stop_on_repeat: int | None = None,
 ) -> Demos:
     """Play one episode per reset seed, labelling every state with the expert's action.
 
     ``env`` comes from :func:`make_expert_env`. ``choose(obs, expert_action)`` picks the
-    action taken (DAgger's mixture policy); the expert's by default.
+    action taken (DAgger's mixture policy); the expert's by default. With
+    ``stop_on_repeat=k`` an episode also ends when one observation comes back for the
+    ``k``-th time: a policy caught in a loop would only add copies of the same states.
     """
     expert = env.unwrapped.expert_action  # type: ignore[attr-defined]
     discrete = isinstance(env.action_space, gym.spaces.Discrete)
@@ -152,6 +162,7 @@ def labelled_rollouts(
         obs, info = env.reset(seed=int(seed))
         total, steps, done = 0.0, 0, False
         success = bool(info.get("is_success", False))
+        seen: dict[bytes, int] = {}
         while not done:
             label = expert()
             label = int(label) if discrete else np.asarray(label, dtype=np.float32)
@@ -164,6 +175,10 @@ def labelled_rollouts(
             steps += 1
             done = terminated or truncated
             success = bool(info.get("is_success", success))
+            if stop_on_repeat is not None and not done:
+                key = _observation_key(obs)
+                seen[key] = seen.get(key, 0) + 1
+                done = seen[key] >= stop_on_repeat
         returns.append(total)
         lengths.append(steps)
         successes.append(success)

@@ -278,6 +278,7 @@ def _distill(
     iterations: int,
     rollouts_per_iteration: int,
     beta_decay: float,
+    stop_on_repeat: int | None,
     backbone: str | os.PathLike[str],
     finetune: str,
     augment: bool,
@@ -315,6 +316,7 @@ def _distill(
                 "iterations": iterations,
                 "rollouts_per_iteration": rollouts_per_iteration,
                 "beta_decay": beta_decay,
+                "stop_on_repeat": stop_on_repeat,
             }
             if method == "dagger"
             else {}
@@ -378,7 +380,8 @@ def _distill(
 
                     seeds = list(range(next_seed, next_seed + rollouts_per_iteration))
                     next_seed += rollouts_per_iteration
-                    data = Demos.concatenate([data, labelled_rollouts(env, seeds, mixture)])
+                    rollouts = labelled_rollouts(env, seeds, mixture, stop_on_repeat)
+                    data = Demos.concatenate([data, rollouts])
                     sizes.append(len(data))
                     betas.append(beta)
                 updates += _fit(
@@ -486,6 +489,7 @@ def behaviour_cloning(
         iterations=0,
         rollouts_per_iteration=1,
         beta_decay=1.0,
+        stop_on_repeat=None,
         backbone=backbone,
         finetune=finetune,
         augment=augment,
@@ -511,6 +515,7 @@ def dagger(
     iterations: int = 8,
     rollouts_per_iteration: int = 100,
     beta_decay: float = 0.5,
+    stop_on_repeat: int | None = 3,
     backbone: str | os.PathLike[str] = DEFAULT_BACKBONE,
     finetune: Finetune = "full",
     augment: bool = False,
@@ -555,6 +560,11 @@ batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
     beta_decay : float, default 0.5
         ``p`` of Ross et al.'s schedule ``beta_i = p ** i``; 0 lets the student act
         alone from round 1 (often the best choice in their experiments).
+    stop_on_repeat : int or None, default 3
+        A round's episode ends when one observation comes back for this many times: a
+        student caught in a loop would fill the data with copies of the loop until the
+        env's time limit (484 steps on the default four rooms), while the labels of the
+        loop's states are in after the first pass. None: play to the time limit.
     callback : callable, optional
         ``callback(round, model)`` after each round's training, rounds ``0 ..
         iterations`` (0: behaviour cloning on the demos): a learning curve over rounds
@@ -580,6 +590,8 @@ batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
     """
     iterations = _check_positive("iterations", iterations)
     rollouts_per_iteration = _check_positive("rollouts_per_iteration", rollouts_per_iteration)
+    if stop_on_repeat is not None:
+        stop_on_repeat = _check_positive("stop_on_repeat", stop_on_repeat)
     if not 0.0 <= beta_decay <= 1.0:
         raise ValueError(f"beta_decay must be in [0, 1], got {beta_decay!r}")
     return _distill(
@@ -589,6 +601,7 @@ batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
         iterations=iterations,
         rollouts_per_iteration=rollouts_per_iteration,
         beta_decay=beta_decay,
+        stop_on_repeat=stop_on_repeat,
         backbone=backbone,
         finetune=finetune,
         augment=augment,

@@ -374,3 +374,33 @@ def test_cli_module_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("repeats", [None, 2, 3])
+def test_rollouts_stop_when_a_frame_comes_back(repeats: int | None) -> None:
+    """A policy pushing into the border sees the same frame again and again: with
+    stop_on_repeat=k the episode ends at the k-th sighting, else at the time limit."""
+    from rlkit.deep.demos import labelled_rollouts, make_expert_env
+
+    env = make_expert_env(GRID, SMALL)
+    # a start on the border (most of a 5x5 grid's cells) and the move it blocks
+    blocked = [
+        (seed, action)
+        for seed, action in itertools.product(range(20), range(4))
+        if stays(env, seed, action)
+    ]
+    assert blocked, "no start on the border in 20 seeds"
+    seed, action = blocked[0]
+    data = labelled_rollouts(env, [seed], lambda obs, label: action, stop_on_repeat=repeats)
+    # the start frame is seen after every blocked step: steps 1, 2, ... repeat it
+    expected = SMALL["max_steps"] if repeats is None else repeats
+    assert data.episode_lengths.tolist() == [expected]
+    assert not data.episode_successes.any()
+
+
+def stays(env: gym.Env[Any, Any], seed: int, action: int) -> bool:
+    """Whether ``action`` leaves the agent where episode ``seed`` starts (not at the goal)."""
+    env.reset(seed=seed)
+    before = env.unwrapped.agent_cell  # type: ignore[attr-defined]
+    _, _, terminated, _, _ = env.step(action)
+    return not terminated and env.unwrapped.agent_cell == before  # type: ignore[attr-defined]
