@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,15 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import REPO, dataclass_parser, machine, write_json_atomic
+from scripting import REPO, dataclass_parser, machine, run_suite_cells, write_json_atomic
 
 from rlkit.evaluation import iqm, probability_of_improvement, stratified_bootstrap_ci
 from rlkit.evaluation.atomic import atomic_output
 from rlkit.evaluation.result import EvalResult
 from rlkit.sweep.cells import cell_path, cell_result, is_finished, read_cell
 from rlkit.sweep.report import write_report
-from rlkit.sweep.runner import run_suite
-from rlkit.sweep.schema import load_suite
 from rlkit.sweep.suite import AgentSpec, Suite
 
 
@@ -318,23 +315,9 @@ def quick_suite(suite: Suite) -> Suite:
 def main(argv: Sequence[str] | None = None) -> int:
     args = Args(**vars(dataclass_parser(Args, __doc__).parse_args(argv)))
     started = time.perf_counter()
-    suite = load_suite(args.suite)
-    out = Path(args.out)
-    if args.quick:
-        suite = quick_suite(suite)
-        if args.out == Args.out:  # never mix smoke-test cells into the committed results
-            out = Path(tempfile.mkdtemp(prefix="rlkit-headline-"))
-    command = ["python", "benchmarks/headline.py", *(sys.argv[1:] if argv is None else argv)]
-    if not args.report_only:
-        run_suite(
-            suite,
-            out=out,
-            workers=args.workers or None,
-            command=command,
-            progress_bar=not args.quick,
-            report=False,
-        )
-    folder = out / suite.name
+    suite, folder, command = run_suite_cells(
+        args, default_out=Args.out, shrink=quick_suite, script="benchmarks/headline.py", argv=argv
+    )
     analysis = analyse(suite, folder, args.resamples)
     verdict = verdict_lines(analysis)
     sections = verdict + plot_sample_efficiency(analysis, folder)

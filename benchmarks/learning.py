@@ -28,7 +28,6 @@ import dataclasses
 import hashlib
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,13 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import REPO, dataclass_parser, machine, write_json_atomic
+from scripting import REPO, dataclass_parser, machine, run_suite_cells, write_json_atomic
 
 from rlkit.evaluation import iqm, stratified_bootstrap_ci
 from rlkit.sweep.cells import cell_path, read_cell
 from rlkit.sweep.report import write_report
-from rlkit.sweep.runner import run_suite
-from rlkit.sweep.schema import load_suite
 from rlkit.sweep.suite import Cell, Suite
 
 
@@ -501,24 +498,14 @@ def quick_suite(suite: Suite) -> Suite:
 def main(argv: Sequence[str] | None = None) -> int:
     args = Args(**vars(dataclass_parser(Args, __doc__).parse_args(argv)))
     started = time.perf_counter()
-    suite = load_suite(args.suite)
-    out = Path(args.out)
-    if args.quick:
-        suite = quick_suite(suite)
-        if args.out == Args.out:  # never mix smoke-test cells into the committed results
-            out = Path(tempfile.mkdtemp(prefix="rlkit-learning-"))
-    command = ["python", "benchmarks/learning.py", *(sys.argv[1:] if argv is None else argv)]
-    if not args.report_only:
-        run_suite(
-            suite,
-            out=out,
-            workers=args.workers or None,
-            cells=[args.cells] if args.cells else None,
-            command=command,
-            progress_bar=not args.quick,
-            report=False,
-        )
-    folder = out / suite.name
+    suite, folder, command = run_suite_cells(
+        args,
+        default_out=Args.out,
+        shrink=quick_suite,
+        script="benchmarks/learning.py",
+        argv=argv,
+        cells=[args.cells] if args.cells else None,
+    )
     analysis = analyse(suite, folder, args.resamples)
     lines = report_lines(analysis)
     sections = lines + plot(analysis, folder)

@@ -19,7 +19,7 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -136,3 +136,45 @@ def write_json_atomic(path: Path, data: object) -> None:
     """Write JSON to a temporary file beside ``path``, then rename: never a half-written
     file (:func:`rlkit.atomic.atomic_write_text`)."""
     atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def run_suite_cells(
+    args: Any,
+    *,
+    default_out: str,
+    shrink: Callable[[Any], Any],
+    script: str,
+    argv: Sequence[str] | None,
+    cells: Sequence[str] | None = None,
+) -> tuple[Any, Path, list[str]]:
+    """The suite part of a suite-based experiment (headline.py, learning.py).
+
+    Loads ``args.suite``; with ``args.quick`` shrinks it (``shrink(suite)``) into a
+    temporary folder unless ``--out`` was given, so smoke-test cells never mix with the
+    committed results; runs the cells not finished yet (all of them, or those matching
+    ``cells``) unless ``args.report_only``. Returns ``(suite, its results folder,
+    the command line)``.
+    """
+    import tempfile
+
+    from rlkit.sweep.runner import run_suite
+    from rlkit.sweep.schema import load_suite
+
+    suite = load_suite(args.suite)
+    out = Path(args.out)
+    if args.quick:
+        suite = shrink(suite)
+        if args.out == default_out:
+            out = Path(tempfile.mkdtemp(prefix=f"rlkit-{Path(script).stem}-"))
+    command = ["python", script, *(sys.argv[1:] if argv is None else argv)]
+    if not args.report_only:
+        run_suite(
+            suite,
+            out=out,
+            workers=args.workers or None,
+            cells=cells,
+            command=command,
+            progress_bar=not args.quick,
+            report=False,
+        )
+    return suite, out / suite.name, command
