@@ -38,7 +38,7 @@ import numpy as np
 from scripting import REPO, dataclass_parser, machine, run_suite_cells, write_json_atomic
 
 from rlkit.evaluation import iqm, stratified_bootstrap_ci
-from rlkit.sweep.cells import cell_path, read_cell
+from rlkit.sweep.cells import cell_path, cell_result, curve_point, read_cell
 from rlkit.sweep.report import write_report
 from rlkit.sweep.suite import Cell, Suite
 
@@ -95,12 +95,7 @@ def finished_cells(suite: Suite, folder: Path) -> list[tuple[Cell, dict[str, Any
 
 def final_point(document: dict[str, Any]) -> dict[str, Any]:
     """Per-seed means of a cell's final evaluation (as ``eval_curve`` points)."""
-    records = document["result"]["records"]
-    point: dict[str, Any] = {"episodes": len(records)}
-    for metric in ("success", "spl", "return"):
-        values = [r[metric] for r in records if r.get(metric) is not None]
-        point[metric] = float(np.mean(values)) if values else None
-    return point
+    return curve_point(cell_result(document))
 
 
 def curves(suite: Suite, folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
