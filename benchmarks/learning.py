@@ -432,7 +432,9 @@ def plot(analysis: dict[str, Any], folder: Path) -> list[str]:
                 ax.set_xscale("log")
             for fixed, style in (("planner", "k--"), ("random", "k:")):
                 if fixed in by_name:
-                    ax.axhline(by_name[fixed]["points"][0]["success"]["iqm"], ls=style[1:])
+                    ax.axhline(
+                        by_name[fixed]["points"][0]["success"]["iqm"], ls=style[1:], color="k"
+                    )
         for name, curve in learned.items():
             ax = axes_by_label[curve["x_label"]]
             xs = [r["x"] for r in curve["points"]]
