@@ -226,9 +226,16 @@ def analyse(suite: Suite, folder: Path, resamples: int) -> dict[str, Any]:
             slot = curve["points"][x]
             rows.append({"x": x, **{m: summarise(slot[m], resamples) for m in METRICS}})
         summary.setdefault(env, {})[name] = {"x_label": curve["x_label"], "points": rows}
+    train_seconds: dict[tuple[str, str], list[float]] = {}
+    for cell, document in finished_cells(suite, folder):
+        seconds = (document.get("train") or {}).get("wall_time_s")
+        if seconds is not None:
+            train_seconds.setdefault((cell.env.label, cell.agent.name), []).append(seconds)
     targets = []
     for env, name, metric, level, what in TARGETS:
         rows = summary.get(env, {}).get(name, {}).get("points", [])
+        seconds = train_seconds.get((env, name))
+        floor = summary.get(env, {}).get("random", {}).get("points", [])
         last = rows[-1] if rows else None
         measured = last[metric] if last else None
         targets.append(
@@ -239,6 +246,8 @@ def analyse(suite: Suite, folder: Path, resamples: int) -> dict[str, Any]:
                 "metric": metric,
                 "target": level,
                 "at": last["x"] if last else None,
+                "train_seconds": None if not seconds else [min(seconds), max(seconds)],
+                "random": floor[0][metric]["iqm"] if floor else None,
                 "measured": None if measured is None else measured["iqm"],
                 "ci": None if measured is None else measured["ci"],
                 "met": None
@@ -317,15 +326,20 @@ def fmt(summary: dict[str, Any] | None) -> str:
 
 def report_lines(analysis: dict[str, Any]) -> list[str]:
     lines = ["## Targets (issue #14)", ""]
-    lines += ["| target | env | agent | metric | at | measured IQM | 95% CI | met |"]
-    lines += ["|---|---|---|---|--:|--:|---|:-:|"]
+    lines += [
+        "| target | env | agent | metric | at | measured IQM | 95% CI | met | random | train s |"
+    ]
+    lines += ["|---|---|---|---|--:|--:|---|:-:|--:|--:|"]
     for t in analysis["targets"]:
         ci = f"[{t['ci'][0]:.2f}, {t['ci'][1]:.2f}]" if t["ci"] else "-"
         measured = "-" if t["measured"] is None else f"{t['measured']:.2f}"
         met = {True: "yes", False: "**no**", None: "not run"}[t["met"]]
+        spent = t["train_seconds"]
+        seconds = "-" if spent is None else f"{spent[0]:.0f}-{spent[1]:.0f}"
         lines.append(
             f"| >= {t['target']:.2f} ({t['what']}) | {t['env']} | {t['agent']} | {t['metric']} "
-            f"| {t['at'] if t['at'] is not None else '-'} | {measured} | {ci} | {met} |"
+            f"| {t['at'] if t['at'] is not None else '-'} | {measured} | {ci} | {met} "
+            f"| {'-' if t['random'] is None else format(t['random'], '.2f')} | {seconds} |"
         )
     encoders = analysis["encoders"]
     if encoders:
@@ -430,6 +444,8 @@ def plot(analysis: dict[str, Any], folder: Path) -> list[str]:
             ax.set_ylim(-0.02, 1.02)
             if label == "planner demos":
                 ax.set_xscale("log")
+            elif label == "env steps":
+                ax.ticklabel_format(axis="x", style="sci", scilimits=(3, 3))
             for fixed, style in (("planner", "k--"), ("random", "k:")):
                 if fixed in by_name:
                     ax.axhline(
@@ -451,7 +467,7 @@ def plot(analysis: dict[str, Any], folder: Path) -> list[str]:
             ax.fill_between(xs, lo, hi, alpha=0.2)
         for ax in axes_by_label.values():
             ax.legend(fontsize=7)
-        figure.suptitle(f"{env}: planner (dashed) = ceiling, random (dotted) = floor")
+        figure.suptitle(f"{env}\nplanner (dashed) = ceiling, random (dotted) = floor", fontsize=9)
         figure.tight_layout()
         path = folder / f"learning_{env}.png"
         figure.savefig(path, dpi=110)
@@ -512,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         {"command": " ".join(command), "machine": machine("torch", "stable-baselines3"),
          "wall_time_s": round(time.perf_counter() - started, 1), **analysis},
     )  # fmt: skip
-    print("\n".join(lines[: 3 + len(analysis["targets"])]))
+    print("\n".join(lines[: 4 + len(analysis["targets"])]))
     print(f"report: {report}")
     return 0
 

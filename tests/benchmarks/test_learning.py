@@ -47,7 +47,10 @@ def test_quick_run_writes_targets_curves_and_plots(tmp_path: Path) -> None:
     assert "## Targets (issue #14)" in result.stdout
     folder = tmp_path / "learning-quick"
     report = (folder / "report.md").read_text()
-    assert "| target | env | agent | metric | at | measured IQM | 95% CI | met |" in report
+    assert (
+        "| target | env | agent | metric | at | measured IQM | 95% CI | met | random | train s |"
+        in report
+    )
     assert "## Held-out evaluation" in report
     data = json.loads((folder / "learning.json").read_text())
     curves = data["curves"]["fourrooms-pixels"]
