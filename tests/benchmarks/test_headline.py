@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "headline.py"
 
-
-def test_quick_run_writes_report_verdict_and_plots(tmp_path: Path) -> None:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path), "--resamples", "200"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
+def test_quick_run_writes_report_verdict_and_plots(tmp_path: Path, run_script: Any) -> None:
+    result = run_script("headline.py", "--quick", "--out", str(tmp_path), "--resamples", "200")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "## Verdict: did pretraining help?" in result.stdout
     folder = tmp_path / "headline-quick"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -33,16 +31,8 @@ def learning() -> ModuleType:
     return module
 
 
-def test_quick_run_writes_targets_curves_and_plots(tmp_path: Path) -> None:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path), "--resamples", "200"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
+def test_quick_run_writes_targets_curves_and_plots(tmp_path: Path, run_script: Any) -> None:
+    result = run_script("learning.py", "--quick", "--out", str(tmp_path), "--resamples", "200")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "## Targets (issue #14)" in result.stdout
     folder = tmp_path / "learning-quick"
