@@ -76,13 +76,19 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
     # None: the default of rlkit.deep.distill's function for the method (dagger: 100
     # demos, 8 rounds of 100 episodes, 10 epochs a round; bc: 200 demos, 30 epochs),
     # chosen from benchmarks/learning.py's curves.
-    parser.add_argument("--demos", type=int, help="expert episodes (dagger 100, bc 200)")
+    unset = argparse.SUPPRESS  # absent from args: the function's default applies
+    parser.add_argument(
+        "--demos", type=int, default=unset, help="expert episodes (dagger 100, bc 200)"
+    )
     parser.add_argument("--method", choices=("bc", "dagger"), default="dagger", help="algorithm")
-    parser.add_argument("--iterations", type=int, help="DAgger rounds (8)")
-    parser.add_argument("--rollouts", type=int, help="DAgger episodes per round (100)")
+    parser.add_argument("--iterations", type=int, default=unset, help="DAgger rounds (8)")
+    parser.add_argument(
+        "--rollouts", type=int, default=unset, help="DAgger episodes per round (100)"
+    )
     parser.add_argument(
         "--beta-decay",
         type=float,
+        default=unset,
         help="DAgger: the expert acts with probability BETA_DECAY**round (0.5)",
     )
     parser.add_argument(
@@ -92,7 +98,17 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--lora-rank", type=int, default=4, help="adapter rank (lora)")
     parser.add_argument("--augment", action="store_true", help="random-shift augmentation")
     parser.add_argument(
-        "--epochs", type=int, help="passes over the data per round (dagger 10, bc 30)"
+        "--epochs",
+        type=int,
+        default=unset,
+        help="passes over the data per round (dagger 10, bc 30)",
+    )
+    parser.add_argument(
+        "--spatial",
+        type=int,
+        default=0,
+        help="channels of a head on the backbone's feature map (8 for maps that change "
+        "every episode; 0: none)",
     )
     parser.add_argument("--batch-size", type=int, default=64, help="minibatch size")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam step size")
@@ -118,25 +134,19 @@ def run_distill(args: argparse.Namespace) -> int:
     from rlkit.evaluation.atomic import atomic_write_text
     from rlkit.evaluation.provenance import provenance
 
-    given = {
-        "demos": args.demos,
-        "epochs": args.epochs,
-        **(
-            {
-                "iterations": args.iterations,
-                "rollouts_per_iteration": args.rollouts,
-                "beta_decay": args.beta_decay,
-            }
-            if args.method == "dagger"
-            else {}
-        ),
-    }
+    names = {"demos": "demos", "epochs": "epochs"}
+    if args.method == "dagger":
+        names.update(
+            iterations="iterations", rollouts_per_iteration="rollouts", beta_decay="beta_decay"
+        )
+    given = {name: getattr(args, flag, None) for name, flag in names.items()}
     common: dict[str, Any] = {
         **{k: v for k, v in given.items() if v is not None},
         "backbone": args.backbone,
         "finetune": args.finetune,
         "augment": args.augment,
         "lora_rank": args.lora_rank,
+        "spatial": args.spatial,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "seed": args.seed,

@@ -356,6 +356,9 @@ def test_cli_defaults_are_the_functions_own(
     assert not {"demos", "epochs", "iterations", "rollouts_per_iteration", "beta_decay"} & set(
         called
     )
+    assert called["spatial"] == 0
+    args = parser.parse_args(["distill", "--env", GRID, "--spatial", "8", "--demos", "3"])
+    assert args.func(args) == 2 and called["spatial"] == 8 and called["demos"] == 3
 
 
 def test_cli_bad_env_is_one_line(
