@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import REPO, dataclass_parser, machine, run_suite_cells, write_json_atomic
+from scripting import (
+    REPO,
+    SuiteArgs,
+    dataclass_parser,
+    machine,
+    run_suite_cells,
+    write_json_atomic,
+)
 
 from rlkit.evaluation import iqm, probability_of_improvement, stratified_bootstrap_ci
 from rlkit.evaluation.atomic import atomic_output
@@ -39,19 +46,9 @@ from rlkit.sweep.suite import AgentSpec, Suite
 
 
 @dataclass
-class Args:
+class Args(SuiteArgs):
     suite: str = str(REPO / "benchmarks" / "suites" / "headline.yaml")
     """the suite file"""
-    out: str = str(REPO / "benchmarks" / "results")
-    """results folder: the suite writes OUT/headline/"""
-    workers: int = 0
-    """cells run at once (0: the CPU cores)"""
-    report_only: bool = False
-    """only rewrite the report from the cell files"""
-    resamples: int = 2000
-    """bootstrap resamples of every interval"""
-    quick: bool = False
-    """smoke test: two tiny cells of the suite (in a temporary folder unless --out)"""
 
 
 #: Encoders in table order: (label, finetune, augment).

@@ -35,7 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import REPO, dataclass_parser, machine, run_suite_cells, write_json_atomic
+from scripting import (
+    REPO,
+    SuiteArgs,
+    dataclass_parser,
+    machine,
+    run_suite_cells,
+    write_json_atomic,
+)
 
 from rlkit.evaluation import iqm, stratified_bootstrap_ci
 from rlkit.sweep.cells import cell_path, cell_result, curve_point, read_cell
@@ -44,19 +51,9 @@ from rlkit.sweep.suite import Cell, Suite
 
 
 @dataclass
-class Args:
+class Args(SuiteArgs):
     suite: str = str(REPO / "benchmarks" / "suites" / "learning.yaml")
     """the suite file (learning-full.yaml: the full budget, for a GPU)"""
-    out: str = str(REPO / "benchmarks" / "results")
-    """results folder: the suite writes OUT/<suite name>/"""
-    workers: int = 0
-    """cells run at once (0: the CPU cores)"""
-    report_only: bool = False
-    """only rewrite the report from the cell files"""
-    resamples: int = 2000
-    """bootstrap resamples of every interval"""
-    quick: bool = False
-    """smoke test: a few tiny cells of the suite (in a temporary folder unless --out)"""
     cells: str = ""
     """run only the cells matching this glob (e.g. 'dagger*'); the report covers all"""
 

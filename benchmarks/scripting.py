@@ -38,17 +38,19 @@ _KINDS: dict[str, type] = {"int": int, "float": float, "str": str}
 
 
 def field_docs(cls: type) -> dict[str, str]:
-    """The docstring under each field of a dataclass (Python keeps none at runtime)."""
+    """The docstring under each field of a dataclass (Python keeps none at runtime),
+    inherited ones included; a subclass that redefines a field redefines its doc."""
     docs = {}
-    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
-    for node, after in itertools.pairwise(body):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-        ):
-            docs[node.target.id] = " ".join(str(after.value.value).split())
+    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):
+        body = ast.parse(inspect.getsource(klass)).body[0].body  # type: ignore[attr-defined]
+        for node, after in itertools.pairwise(body):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+            ):
+                docs[node.target.id] = " ".join(str(after.value.value).split())
     return docs
 
 
@@ -138,8 +140,27 @@ def write_json_atomic(path: Path, data: object) -> None:
     atomic_write_text(path, json.dumps(data, indent=1) + "\n")
 
 
+@dataclasses.dataclass
+class SuiteArgs:
+    """The arguments every suite-based experiment script takes (headline.py,
+    learning.py); each script's ``Args`` subclasses it and sets the default suite."""
+
+    suite: str = ""
+    """the suite file"""
+    out: str = str(REPO / "benchmarks" / "results")
+    """results folder: the suite writes OUT/<suite name>/"""
+    workers: int = 0
+    """cells run at once (0: the CPU cores)"""
+    report_only: bool = False
+    """only rewrite the report from the cell files"""
+    resamples: int = 2000
+    """bootstrap resamples of every interval"""
+    quick: bool = False
+    """smoke test: a few tiny cells of the suite (in a temporary folder unless --out)"""
+
+
 def run_suite_cells(
-    args: Any,
+    args: SuiteArgs,
     *,
     default_out: str,
     shrink: Callable[[Any], Any],
