@@ -41,7 +41,7 @@ import time
 try:
     import torch
     import envs  # noqa: F401 - registers the rlkit/ ids
-    from rlkit.deep.train import train
+    from rlkit.deep import train
 except ImportError as error:
     print(f"gpu_check: missing dependency ({error}); install with: pip install -e '.[rl]'",
           file=sys.stderr)

@@ -7,9 +7,9 @@
   (``BackbonePPOPolicy``, ...), keeping pretrained weights through SB3's init and
   training the backbone at its own learning-rate scale.
 - :mod:`rlkit.deep.lora`: low-rank adapters for conv and linear layers.
-- :func:`rlkit.deep.train.train`: PPO, DQN or SAC on pixels with per-algorithm YAML
-  hyperparameters, atomic checkpoints and resume (``rlkit train --algo ppo``); import it
-  from its module (``rlkit.deep.train`` names the module here). :class:`GoalPixels`
+- :func:`train` (:mod:`rlkit.deep.trainer`): PPO, DQN or SAC on pixels with
+  per-algorithm YAML hyperparameters, atomic checkpoints and resume
+  (``rlkit train --algo ppo``). :class:`GoalPixels`
   (:mod:`rlkit.deep.wrappers`) gives HER goal-conditioned frames.
 - :func:`behaviour_cloning` and :func:`dagger` (:mod:`rlkit.deep.distill`): the planner
   distilled into the same pixel policy from :func:`collect_demos` (``rlkit distill``).
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         BackboneSACPolicy,
         policy_snapshot,
     )
-    from rlkit.deep.train import TrainResult, load_hyperparams
+    from rlkit.deep.trainer import TrainResult, load_hyperparams, train
     from rlkit.deep.wrappers import GoalPixels
 
 #: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
@@ -54,8 +54,9 @@ _MODULES: dict[str, str] = {
     "DistillResult": "distill",
     "behaviour_cloning": "distill",
     "dagger": "distill",
-    "TrainResult": "train",
-    "load_hyperparams": "train",
+    "TrainResult": "trainer",
+    "load_hyperparams": "trainer",
+    "train": "trainer",
     "GoalPixels": "wrappers",
 }
 
@@ -78,6 +79,7 @@ __all__ = [
     "merge_lora",
     "policy_snapshot",
     "random_shift",
+    "train",
 ]
 
 

@@ -8,7 +8,7 @@
         --goal-pixels --set replay_buffer_class=HerReplayBuffer --set learning_starts=500
     rlkit train --algo ppo --env rlkit/GridNav-v0 --out runs/ppo --resume   # after a kill
 
-It writes the run folder of :func:`rlkit.deep.train.train` (``OUT/model.zip``, which
+It writes the run folder of :func:`rlkit.deep.train` (``OUT/model.zip``, which
 ``rlkit eval --agent OUT/model.zip`` evaluates, ``OUT/config.json``, checkpoints,
 Monitor CSVs, TensorBoard logs) and prints a one-line summary. This module imports
 neither torch nor stable-baselines3; only :func:`run_deep_train` does, so
@@ -46,7 +46,7 @@ __all__ = [
     "run_deep_train",
 ]
 
-#: The ``--algo`` choices handled here (rlkit.deep.train.ALGORITHMS, without torch).
+#: The ``--algo`` choices handled here (rlkit.deep.trainer.ALGORITHMS, without torch).
 DEEP_ALGORITHMS = ("dqn", "ppo", "sac")
 #: Mirrors rlkit.deep.extractor.FINETUNE_MODES, which would import torch.
 _FINETUNE_MODES = ("scratch", "frozen", "full", "lora")
@@ -144,7 +144,7 @@ def _slug(text: str) -> str:
 def run_deep_train(args: argparse.Namespace) -> int:
     """Handle ``rlkit train`` for a deep algorithm: train, write the run folder, print a
     summary. Bad input raises ValueError (``rlkit.cli.main`` prints it, status 2)."""
-    from rlkit.deep.train import train
+    from rlkit.deep import train
     from rlkit.evaluation.atomic import atomic_write_text
 
     env_kwargs = dict(args.env_kwargs)

@@ -381,7 +381,7 @@ def _snapshots(every: int, into: list[tuple[int, Any]]) -> Any:
 
 
 def _train_deep(cell: Cell, algo: str) -> TrainedAgent:
-    from rlkit.deep.train import train
+    from rlkit.deep import train
 
     steps = cell.agent.steps
     if steps is None:
@@ -422,7 +422,7 @@ for _algorithm in ("ppo", "dqn", "sac"):
         trains=True,
         takes_kwargs=True,
         check_kwargs=partial(
-            _check_deep_kwargs, "rlkit.deep.train:train", _DEEP_FIXED, extra=(CURVE_POINTS,)
+            _check_deep_kwargs, "rlkit.deep.trainer:train", _DEEP_FIXED, extra=(CURVE_POINTS,)
         ),
         summary=f"stable-baselines3 {_algorithm.upper()} on the rlkit backbone "
         "(rlkit.deep.train), for `steps` env steps",

@@ -24,7 +24,7 @@ import envs  # noqa: F401 - registers the rlkit/... ids
 from rlkit.agents import RandomAgent, load_agent
 from rlkit.backbones import DEFAULT_BACKBONE, load_backbone, resolve_device
 from rlkit.deep.policies import BackboneSACPolicy, backbone_extractors
-from rlkit.deep.train import (
+from rlkit.deep.trainer import (
     ALGORITHMS,
     TrainResult,
     _sb3_kwargs,
@@ -453,3 +453,11 @@ def test_bad_input_names_the_argument(
     kwargs: dict[str, Any] = {"env_kwargs": LINE, "total_steps": 64, "device": "cpu", **options}
     with pytest.raises(ValueError, match=message):
         train(algo, env_id, **kwargs)
+
+
+def test_train_is_the_trainer_function_not_a_module() -> None:
+    import rlkit.deep
+    from rlkit.deep import train as imported
+
+    assert callable(rlkit.deep.train) and imported is rlkit.deep.train
+    assert imported.__module__ == "rlkit.deep.trainer"
