@@ -24,7 +24,6 @@ import importlib
 import json
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from collections import deque
@@ -37,6 +36,7 @@ from rlkit.atomic import atomic_write_text
 from rlkit.backbones.cli import add_pretrain_parser
 from rlkit.deep.distill_cli import add_distill_parser
 from rlkit.evaluation.cli import add_eval_parser, add_render_parser
+from rlkit.evaluation.provenance import git_commit
 from rlkit.sweep.cli import add_bench_parser
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
@@ -223,7 +223,7 @@ def _train(args: argparse.Namespace) -> int:
             "mean_return_last_100_episodes": mean_return,
         },
         "versions": _versions(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit()[0],
     }
     atomic_write_text(out / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
     shown = "n/a" if mean_return is None else f"{mean_return:.3f}"
@@ -296,22 +296,6 @@ def _versions() -> dict[str, str]:
         "numpy": numpy.__version__,
         "gymnasium": gymnasium.__version__,
     }
-
-
-def _git_commit() -> str | None:
-    """The source tree's commit, where it is a git checkout (``None`` otherwise)."""
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rlkit.backbones import DEFAULT_BACKBONE
+from rlkit.cliargs import add_backbone_arguments
 
 __all__ = [
     "DEEP_ALGORITHMS",
@@ -48,8 +48,6 @@ __all__ = [
 
 #: The ``--algo`` choices handled here (rlkit.deep.trainer.ALGORITHMS, without torch).
 DEEP_ALGORITHMS = ("dqn", "ppo", "sac")
-#: Mirrors rlkit.deep.extractor.FINETUNE_MODES, which would import torch.
-_FINETUNE_MODES = ("scratch", "frozen", "full", "lora")
 #: Destination -> flag of every option only deep algorithms take.
 DEEP_OPTIONS: dict[str, str] = {
     "backbone": "--backbone",
@@ -102,19 +100,13 @@ def add_deep_train_arguments(parser: argparse.ArgumentParser) -> None:
         "stable-baselines3 on pixels through a backbone CNN; hyperparameters come from "
         "rlkit/deep/hyperparams/<algo>.yml, --steps defaults to the file's total_steps",
     )
-    group.add_argument("--backbone", default=DEFAULT_BACKBONE, help="shipped name or a .pt file")
-    group.add_argument("--finetune", choices=_FINETUNE_MODES, default="full", help="mode")
-    group.add_argument("--lora-rank", type=int, default=4, help="adapter rank (lora)")
-    group.add_argument("--augment", action="store_true", help="random-shift augmentation")
-    group.add_argument(
-        "--backbone-lr-scale",
-        type=float,
-        default=None,
-        help="backbone lr / head lr; None: the YAML file's",
-    )
-    group.add_argument(
-        "--n-envs", type=int, default=None, help="parallel envs; None: the YAML file's"
-    )
+    add_backbone_arguments(group, backbone_help="shipped name or a .pt file")
+
+    def from_yaml(flag: str, kind: type, what: str) -> None:
+        group.add_argument(flag, type=kind, default=None, help=f"{what}; None: the YAML file's")
+
+    from_yaml("--backbone-lr-scale", float, "backbone lr / head lr")
+    from_yaml("--n-envs", int, "parallel envs")
     group.add_argument(
         "--set",
         action="append",
@@ -127,12 +119,7 @@ def add_deep_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--goal-pixels", action="store_true", help="ArmReach obs=dict goals + frames (HER)"
     )
     group.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, ...")
-    group.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=None,
-        help="steps between checkpoints; None: the YAML file's",
-    )
+    from_yaml("--checkpoint-every", int, "steps between checkpoints")
     group.add_argument("--resume", action="store_true", help="continue the run in --out")
     group.add_argument("--no-tensorboard", action="store_true", help="no logs in OUT/tb")
 

@@ -28,30 +28,15 @@ Examples
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from rlkit.backbones import DEFAULT_BACKBONE
+from rlkit.cliargs import add_backbone_arguments, add_env_arguments
 
 __all__ = ["add_distill_parser", "run_distill"]
-
-#: Mirrors rlkit.deep.extractor.FINETUNE_MODES, which would import torch.
-_FINETUNE_MODES = ("scratch", "frozen", "full", "lora")
-
-
-def _env_kwarg(text: str) -> tuple[str, Any]:
-    """``"size=(8, 8)"`` -> ("size", (8, 8)); values are Python literals, else strings."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.isidentifier():
-        raise argparse.ArgumentTypeError(f"--env-kwarg takes KEY=VALUE, got {text!r}")
-    try:
-        return key, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return key, value
 
 
 def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -64,14 +49,10 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(a stable-baselines3 PPO model) and OUT/config.json.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--env", required=True, help="env id with an expert, e.g. rlkit/GridNav-v0")
-    parser.add_argument(
-        "--env-kwarg",
-        action="append",
-        type=_env_kwarg,
-        default=[],
-        metavar="KEY=VALUE",
-        help="keyword argument of gymnasium.make (repeatable; obs=pixels is the default)",
+    add_env_arguments(
+        parser,
+        env_help="env id with an expert, e.g. rlkit/GridNav-v0",
+        kwarg_help="keyword argument of gymnasium.make (repeatable; obs=pixels is the default)",
     )
     # None: the default of rlkit.deep.distill's function for the method (dagger: 100
     # demos, 8 rounds of 100 episodes, 10 epochs a round; bc: 200 demos, 30 epochs),
@@ -91,12 +72,7 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=unset,
         help="DAgger: the expert acts with probability BETA_DECAY**round (0.5)",
     )
-    parser.add_argument(
-        "--backbone", default=DEFAULT_BACKBONE, help="shipped backbone name or a .pt file"
-    )
-    parser.add_argument("--finetune", choices=_FINETUNE_MODES, default="full", help="mode")
-    parser.add_argument("--lora-rank", type=int, default=4, help="adapter rank (lora)")
-    parser.add_argument("--augment", action="store_true", help="random-shift augmentation")
+    add_backbone_arguments(parser, backbone_help="shipped backbone name or a .pt file")
     parser.add_argument(
         "--epochs",
         type=int,

@@ -17,13 +17,14 @@ one line on stderr and return 2, as argparse does for bad arguments.
 from __future__ import annotations
 
 import argparse
-import ast
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+
+from rlkit.cliargs import add_env_arguments
 
 __all__ = ["add_eval_parser", "add_render_parser", "run_eval", "run_render"]
 
@@ -43,17 +44,6 @@ def _seeds(text: str) -> int | list[int]:
         ) from exc
 
 
-def _env_kwarg(text: str) -> tuple[str, Any]:
-    """``"size=(8, 8)"`` -> ("size", (8, 8)); values are Python literals, else strings."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.isidentifier():
-        raise argparse.ArgumentTypeError(f"--env-kwarg takes KEY=VALUE, got {text!r}")
-    try:
-        return key, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return key, value
-
-
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agent",
@@ -61,14 +51,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="'planner', 'random', a tabular model .npz, or a stable-baselines3 .zip "
         "(a .zip is unpickled, which runs code from it: only load files you trust)",
     )
-    parser.add_argument("--env", required=True, help="env id, e.g. rlkit/GridNav-v0")
-    parser.add_argument(
-        "--env-kwarg",
-        action="append",
-        type=_env_kwarg,
-        default=[],
-        metavar="KEY=VALUE",
-        help="keyword argument of gymnasium.make (repeatable); VALUE is a Python literal",
+    add_env_arguments(
+        parser,
+        env_help="env id, e.g. rlkit/GridNav-v0",
+        kwarg_help="keyword argument of gymnasium.make (repeatable); VALUE is a Python literal",
     )
     parser.add_argument(
         "--stochastic",
