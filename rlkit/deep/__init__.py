@@ -1,20 +1,40 @@
 """Deep pixel policies: stable-baselines3 agents on the :mod:`rlkit.backbones` CNN.
 
-- :class:`BackboneExtractor` (:mod:`rlkit.deep.extractor`): SB3 features from a shipped
-  or user backbone, fine-tuned ``scratch``, ``frozen``, ``full`` or ``lora``, with
-  optional random-shift augmentation.
-- :mod:`rlkit.deep.policies`: SB3's PPO, DQN and SAC policies around it
-  (``BackbonePPOPolicy``, ...), keeping pretrained weights through SB3's init and
-  training the backbone at its own learning-rate scale.
-- :mod:`rlkit.deep.lora`: low-rank adapters for conv and linear layers.
-- :func:`train` (:mod:`rlkit.deep.trainer`): PPO, DQN or SAC on pixels with
-  per-algorithm YAML hyperparameters, atomic checkpoints and resume
-  (``rlkit train --algo ppo``). :class:`GoalPixels`
-  (:mod:`rlkit.deep.wrappers`) gives HER goal-conditioned frames.
-- :func:`behaviour_cloning` and :func:`dagger` (:mod:`rlkit.deep.distill`): the planner
-  distilled into the same pixel policy from :func:`collect_demos` (``rlkit distill``).
+Where each piece lives (needs the ``rl`` extra: torch, stable-baselines3; names load on
+first use, so ``import rlkit.deep`` stays light):
 
-Needs the ``rl`` extra (torch, stable-baselines3). Names load on first use.
+The network
+    - :mod:`rlkit.deep.extractor`: :class:`BackboneExtractor`, SB3 features from a
+      shipped or user backbone, fine-tuned ``scratch``, ``frozen``, ``full`` or
+      ``lora`` (:data:`FINETUNE_MODES`), with optional :func:`random_shift` augmentation.
+    - :mod:`rlkit.deep.lora`: low-rank adapters for conv and linear layers
+      (:func:`add_lora`, :func:`merge_lora`).
+    - :mod:`rlkit.deep.policies`: SB3's PPO, DQN and SAC policies around it
+      (:class:`BackbonePPOPolicy`, ... by algorithm in :data:`POLICIES`), keeping
+      pretrained weights through SB3's init and training the backbone at its own
+      learning-rate scale; :func:`policy_snapshot`.
+
+Reinforcement learning (``rlkit train --algo ppo|dqn|sac``)
+    - :mod:`rlkit.deep.trainer`: :func:`train` and :class:`TrainResult`: the training
+      call, step by step.
+    - :mod:`rlkit.deep.hyperparameters`: the algorithms and their per-algorithm YAML
+      hyperparameters (:func:`load_hyperparams`, files in ``rlkit/deep/hyperparams/``).
+    - :mod:`rlkit.deep.training_envs`: the envs it learns on (pixels, Monitor files,
+      the step stamp of the learning curve).
+    - :mod:`rlkit.deep.runs`: the run folder: ``config.json``, atomic checkpoints and
+      resume, Monitor-file rewinding, the learning-curve and progress callbacks, logs.
+    - :mod:`rlkit.deep.wrappers`: :class:`GoalPixels`, HER goal-conditioned frames.
+    - :mod:`rlkit.deep.cli`: the ``rlkit train`` options of the deep algorithms.
+
+Distilling the planner (``rlkit distill``)
+    - :mod:`rlkit.deep.distill`: :func:`behaviour_cloning` and :func:`dagger`.
+    - :mod:`rlkit.deep.demos`: :func:`collect_demos` (:class:`Demos`) and the labelled
+      rollouts of DAgger.
+    - :mod:`rlkit.deep.student`: the pixel PPO student, its options and its supervised
+      fitting.
+    - :mod:`rlkit.deep.rounds`: the rounds both methods run, and
+      :class:`DistillResult`.
+    - :mod:`rlkit.deep.distill_cli`: the ``rlkit distill`` command (no torch import).
 """
 
 from __future__ import annotations
@@ -24,8 +44,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rlkit.deep.demos import Demos, collect_demos
-    from rlkit.deep.distill import DistillResult, behaviour_cloning, dagger
+    from rlkit.deep.distill import behaviour_cloning, dagger
     from rlkit.deep.extractor import FINETUNE_MODES, BackboneExtractor, random_shift
+    from rlkit.deep.hyperparameters import load_hyperparams
     from rlkit.deep.lora import add_lora, merge_lora
     from rlkit.deep.policies import (
         POLICIES,
@@ -34,7 +55,8 @@ if TYPE_CHECKING:
         BackboneSACPolicy,
         policy_snapshot,
     )
-    from rlkit.deep.trainer import TrainResult, load_hyperparams, train
+    from rlkit.deep.rounds import DistillResult
+    from rlkit.deep.trainer import TrainResult, train
     from rlkit.deep.wrappers import GoalPixels
 
 #: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
@@ -51,11 +73,11 @@ _MODULES: dict[str, str] = {
     "policy_snapshot": "policies",
     "Demos": "demos",
     "collect_demos": "demos",
-    "DistillResult": "distill",
+    "DistillResult": "rounds",
     "behaviour_cloning": "distill",
     "dagger": "distill",
     "TrainResult": "trainer",
-    "load_hyperparams": "trainer",
+    "load_hyperparams": "hyperparameters",
     "train": "trainer",
     "GoalPixels": "wrappers",
 }

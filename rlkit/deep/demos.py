@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Demos", "collect_demos", "labelled_rollouts", "make_expert_env"]
+__all__ = ["Demos", "check_positive", "collect_demos", "labelled_rollouts", "make_expert_env"]
 
 #: Observation rows: one array, or one array per key of a ``Dict`` space.
 Observations = NDArray[Any] | dict[str, NDArray[Any]]
@@ -95,7 +95,8 @@ def _as_dict(observations: Observations) -> dict[str, NDArray[Any]]:
     return observations
 
 
-def _check_positive(name: str, value: object) -> int:
+def check_positive(name: str, value: object) -> int:
+    """``value`` as an int, checked to be one >= 1 (else ``ValueError`` naming ``name``)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
@@ -235,7 +236,7 @@ def collect_demos(
     >>> demos.observations.dtype, demos.actions.dtype, demos.actions.shape[1]
     (dtype('uint8'), dtype('float32'), 2)
     """
-    episodes = _check_positive("episodes", episodes)
+    episodes = check_positive("episodes", episodes)
     env = make_expert_env(env_id, env_kwargs)
     try:
         return labelled_rollouts(env, [seed + i for i in range(episodes)])

@@ -58,11 +58,37 @@ from rlkit.backbones import DEFAULT_BACKBONE, ConvEncoder, load_backbone
 from rlkit.backbones.model import random_shift
 from rlkit.deep.lora import add_lora, lora_parameters
 
-__all__ = ["FINETUNE_MODES", "BackboneExtractor", "Finetune", "random_shift"]
+__all__ = [
+    "FINETUNE_MODES",
+    "BackboneExtractor",
+    "Finetune",
+    "check_finetune",
+    "has_image",
+    "random_shift",
+]
 
 Finetune = Literal["scratch", "frozen", "full", "lora"]
 #: The fine-tuning modes :class:`BackboneExtractor` accepts.
 FINETUNE_MODES: tuple[str, ...] = ("scratch", "frozen", "full", "lora")
+
+
+def check_finetune(finetune: str) -> None:
+    """Raise ``ValueError`` unless ``finetune`` is one of :data:`FINETUNE_MODES`."""
+    if finetune not in FINETUNE_MODES:
+        raise ValueError(f"finetune must be one of {list(FINETUNE_MODES)}, got {finetune!r}")
+
+
+def has_image(space: gym.Space[Any]) -> bool:
+    """Whether :class:`BackboneExtractor` reads ``space``: a uint8 RGB image (channels
+    first or last) or a Dict with exactly one such key.
+
+    >>> from gymnasium import spaces
+    >>> has_image(spaces.Box(0, 255, (3, 8, 8), np.uint8)), has_image(spaces.Discrete(4))
+    (True, False)
+    """
+    if isinstance(space, gym.spaces.Dict):
+        return sum(_is_image(s) for s in space.spaces.values()) == 1
+    return _is_image(space)
 
 
 def _is_image(space: gym.Space[Any]) -> bool:
@@ -116,8 +142,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
         seed: int = 0,
         spatial: int = 0,
     ) -> None:
-        if finetune not in FINETUNE_MODES:
-            raise ValueError(f"finetune must be one of {list(FINETUNE_MODES)}, got {finetune!r}")
+        check_finetune(finetune)
         if isinstance(spatial, bool) or not isinstance(spatial, int) or spatial < 0:
             raise ValueError(f"spatial must be an int >= 0 (channels; 0: none), got {spatial!r}")
         image_key, image_space, vector_keys = _split_space(observation_space)

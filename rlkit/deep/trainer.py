@@ -4,20 +4,12 @@
 ``Monitor``, vectorises it, builds the algorithm with the policy of
 :data:`rlkit.deep.policies.POLICIES` and learns. Hyperparameters come from per-algorithm
 YAML files shipped in ``rlkit/deep/hyperparams/`` (rl-zoo style: one entry per env id
-over a ``default`` entry, see :func:`load_hyperparams`), overridden by ``hyperparams=``.
+over a ``default`` entry, see :func:`load_hyperparams` in
+:mod:`rlkit.deep.hyperparameters`), overridden by ``hyperparams=``.
 
-With ``out=`` a run is a folder that survives being killed::
-
-    out/config.json                   how the run was made (hyperparameters, versions)
-    out/model.zip                     the final model (stable-baselines3; rlkit eval loads it)
-    out/checkpoints/model_<N>.zip     every checkpoint_every steps, written atomically
-    out/checkpoints/replay_buffer_<N>.pkl   off-policy algorithms: the latest buffer
-    out/monitor/<rank>.monitor.csv    SB3 Monitor: one row per episode, with its step
-    out/tb/                           TensorBoard logs
-
-``resume=True`` continues from the latest checkpoint, so an interrupted run loses at
-most one interval: the step count, the Monitor files (episodes after the checkpoint are
-dropped, the rest kept) and the TensorBoard run all continue.
+With ``out=`` a run is a folder that survives being killed (layout, checkpoints and
+resume in :mod:`rlkit.deep.runs`): ``resume=True`` continues from the latest
+checkpoint, so an interrupted run loses at most one interval.
 
 Examples
 --------
@@ -37,68 +29,45 @@ True
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import importlib
-import importlib.util
-import inspect
-import json
-import re
-import sys
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from importlib import resources
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import gymnasium as gym
 import numpy as np
-from stable_baselines3 import DQN, PPO, SAC, HerReplayBuffer
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.buffers import DictReplayBuffer, ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.logger import HumanOutputFormat, KVWriter, Logger
-from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
-from stable_baselines3.common.utils import LinearSchedule
-from stable_baselines3.common.vec_env import DummyVecEnv
-from torch import nn
+from stable_baselines3.common.vec_env import VecEnv
 
 from rlkit.backbones import DEFAULT_BACKBONE, resolve_device
-from rlkit.deep.extractor import FINETUNE_MODES
-from rlkit.deep.policies import POLICIES
-from rlkit.deep.wrappers import GoalPixels
-from rlkit.evaluation.atomic import atomic_output, atomic_write_text
+from rlkit.deep.extractor import check_finetune
+from rlkit.deep.hyperparameters import (
+    ALGORITHMS,
+    allowed_hyperparams,
+    check_algo,
+    jsonable,
+    load_hyperparams,
+    resolve_hyperparams,
+    sb3_kwargs,
+)
+from rlkit.deep.runs import (
+    finish_run,
+    learn_callbacks,
+    load_checkpoint,
+    open_run,
+    quiet_logger,
+    tensorboard_folder,
+    write_config,
+)
+from rlkit.deep.training_envs import Probe, make_kwargs, probe, vec_env
 from rlkit.evaluation.provenance import provenance
 
 __all__ = ["ALGORITHMS", "TrainResult", "allowed_hyperparams", "load_hyperparams", "train"]
 
-#: The algorithms :func:`train` runs, by name.
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "dqn": DQN, "sac": SAC}
-#: Action spaces each algorithm handles (SB3's own limits).
-_ACTION_SPACES: dict[str, tuple[type[gym.Space[Any]], ...]] = {
-    "ppo": (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary),
-    "dqn": (gym.spaces.Discrete,),
-    "sac": (gym.spaces.Box,),
-}
-#: Hyperparameter keys rlkit reads itself; every other key is an SB3 constructor argument.
-RLKIT_KEYS = ("n_envs", "total_steps", "checkpoint_every", "backbone_lr_scale")
-#: Values of the keys the files leave out.
-_FALLBACKS: dict[str, Any] = {"n_envs": 1, "checkpoint_every": 10_000, "backbone_lr_scale": 1.0}
-#: SB3 constructor arguments :func:`train` sets from its own arguments.
-_MANAGED = ("self", "policy", "env", "seed", "device", "tensorboard_log", "verbose")
-#: Keys a run may change when it is resumed.
-_RESUMABLE = ("total_steps", "checkpoint_every")
-_REPLAY_BUFFERS: dict[str, type[ReplayBuffer]] = {
-    "ReplayBuffer": ReplayBuffer,
-    "DictReplayBuffer": DictReplayBuffer,
-    "HerReplayBuffer": HerReplayBuffer,
-}
-#: The info key (and Monitor column) holding the training step an episode ended at.
-STEP_KEY = "total_steps"
-_CHECKPOINT = re.compile(r"model_(\d+)\.zip")
+#: The name this function had here before :mod:`rlkit.deep.hyperparameters` held it.
+_sb3_kwargs = sb3_kwargs
 
 
 @dataclasses.dataclass
@@ -149,381 +118,79 @@ class TrainResult:
         }
 
 
-# ------------------------------------------------------------------ hyperparameters
+# ------------------------------------------------------------------ the model
 
 
-def allowed_hyperparams(algo: str) -> list[str]:
-    """The keys a hyperparameter entry of ``algo`` may hold: its SB3 constructor's
-    arguments (less those :func:`train` sets) and :data:`RLKIT_KEYS`.
+class _Plan(NamedTuple):
+    """What :func:`train` settles before it touches the run folder."""
 
-    >>> {"n_steps", "n_envs", "policy_kwargs"} <= set(allowed_hyperparams("ppo"))
-    True
-    >>> "seed" in allowed_hyperparams("dqn")
-    False
-    """
-    parameters = inspect.signature(ALGORITHMS[_check_algo(algo)].__init__).parameters
-    return sorted([*RLKIT_KEYS, *(p for p in parameters if p not in _MANAGED and p[0] != "_")])
+    env_kwargs: dict[str, Any]  #: of ``gymnasium.make``
+    probe: Probe  #: the policy and the Monitor's extra columns
+    hp: dict[str, Any]  #: the hyperparameters, with the extractor's arguments
+    sb3: dict[str, Any]  #: SB3 constructor arguments made from them
+    run: dict[str, Any]  #: how the run is made (JSON; config.json, checked on resume)
 
 
-def load_hyperparams(
-    algo: str, env_id: str, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The hyperparameters of ``algo`` on ``env_id``: the file's ``default`` entry, then
-    its ``env_id`` entry, then ``overrides``; later ones win, and keys ending in
-    ``_kwargs`` (``policy_kwargs``, ...) are merged key by key.
-
-    Values stay as written (JSON-like): ``replay_buffer_class`` may name a buffer
-    (``"HerReplayBuffer"``), ``learning_rate`` may be ``"lin_3e-4"`` (linear decay to
-    0), ``policy_kwargs.activation_fn`` may be ``"relu"`` or ``"nn.Tanh"``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown algorithm or a key the algorithm does not take (the message
-        lists the allowed ones).
-
-    Examples
-    --------
-    >>> hp = load_hyperparams("dqn", "rlkit/GridNav-v0", {"batch_size": 8})
-    >>> hp["batch_size"], hp["n_envs"] >= 1
-    (8, True)
-    """
-    algo = _check_algo(algo)
-    text = resources.files("rlkit.deep").joinpath(f"hyperparams/{algo}.yml").read_text("utf-8")
-    table = importlib.import_module("yaml").safe_load(text) or {}
-    merged: dict[str, Any] = {}
-    for source, entry in (("default", table.get("default")), (env_id, table.get(env_id))):
-        if entry is not None and not isinstance(entry, dict):
-            raise ValueError(f"rlkit/deep/hyperparams/{algo}.yml: {source!r} must be a mapping")
-        merged = _merge(merged, entry or {})
-    merged = _merge(merged, dict(overrides or {}))
-    allowed = allowed_hyperparams(algo)
-    unknown = sorted(set(merged) - set(allowed))
-    if unknown:
-        raise ValueError(
-            f"hyperparams: {algo} takes no {', '.join(map(repr, unknown))}; "
-            f"allowed keys: {', '.join(allowed)}"
+def _plan(
+    algo: str,
+    env_id: str,
+    seed: int,
+    env_kwargs: Mapping[str, Any] | None,
+    goal_pixels: bool,
+    hyperparams: Mapping[str, Any] | None,
+    explicit: Mapping[str, Any | None],
+    extractor: Mapping[str, Any],
+) -> _Plan:
+    """Hyperparameters (``explicit``: train's arguments of those names), the env's
+    ``gymnasium.make`` arguments and policy, and the run's record; ``extractor``: the
+    features extractor's arguments (with a warning where the env has no image for it)."""
+    hp = resolve_hyperparams(algo, env_id, hyperparams, explicit)
+    kwargs = make_kwargs(env_id, env_kwargs, goal_pixels)
+    probed = probe(algo, env_id, kwargs, goal_pixels, seed)
+    policy = probed.policy
+    if probed.backbone_policy:
+        policy_kwargs = dict(hp.get("policy_kwargs") or {})
+        policy_kwargs["features_extractor_kwargs"] = {
+            **dict(policy_kwargs.get("features_extractor_kwargs") or {}),
+            **extractor,
+        }
+        hp["policy_kwargs"] = policy_kwargs
+    elif extractor["augment"] or explicit["backbone_lr_scale"] is not None:
+        warnings.warn(
+            f"{env_id} has no image observation: SB3's {policy} is used and augment / "
+            "backbone_lr_scale do nothing",
+            stacklevel=3,  # the caller of train
         )
-    return merged
-
-
-def _merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        old = merged.get(key)
-        if key.endswith("_kwargs") and isinstance(old, Mapping) and isinstance(value, Mapping):
-            value = _merge(old, value)
-        merged[key] = value
-    return merged
-
-
-def _check_algo(algo: str) -> str:
-    if algo not in ALGORITHMS:
-        raise ValueError(f"algo must be one of {sorted(ALGORITHMS)}, got {algo!r}")
-    return algo
-
-
-def _sb3_kwargs(hp: Mapping[str, Any], backbone_policy: bool) -> dict[str, Any]:
-    """SB3 constructor arguments from JSON-like hyperparameters (names -> objects)."""
-    kwargs = {k: v for k, v in hp.items() if k not in RLKIT_KEYS}
-    for key in ("learning_rate", "clip_range", "clip_range_vf"):
-        value = kwargs.get(key)
-        if isinstance(value, str) and value.startswith("lin_"):
-            kwargs[key] = LinearSchedule(_number(value[4:], key), 0.0, 1.0)
-    if isinstance(kwargs.get("train_freq"), list):  # YAML has no tuples: [1, "episode"]
-        kwargs["train_freq"] = tuple(kwargs["train_freq"])
-    buffer = kwargs.get("replay_buffer_class")
-    if isinstance(buffer, str):
-        if buffer not in _REPLAY_BUFFERS:
-            raise ValueError(
-                f"hyperparams: replay_buffer_class must be one of {sorted(_REPLAY_BUFFERS)}, "
-                f"got {buffer!r}"
-            )
-        kwargs["replay_buffer_class"] = _REPLAY_BUFFERS[buffer]
-    policy_kwargs = dict(kwargs.get("policy_kwargs") or {})
-    activation = policy_kwargs.get("activation_fn")
-    if isinstance(activation, str):
-        policy_kwargs["activation_fn"] = _activation(activation)
-    if backbone_policy:
-        policy_kwargs["backbone_lr_scale"] = float(hp["backbone_lr_scale"])
-    else:
-        policy_kwargs.pop("features_extractor_kwargs", None)
-    kwargs["policy_kwargs"] = policy_kwargs
-    return kwargs
-
-
-def _number(text: str, key: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"hyperparams: {key} 'lin_<number>' expected, got {text!r}") from None
-
-
-def _activation(name: str) -> type[nn.Module]:
-    short = {
-        "relu": "ReLU",
-        "tanh": "Tanh",
-        "elu": "ELU",
-        "gelu": "GELU",
-        "leaky_relu": "LeakyReLU",
+    run: dict[str, Any] = {
+        "algo": algo,
+        "env_id": env_id,
+        "env_kwargs": jsonable(kwargs),
+        "goal_pixels": goal_pixels,
+        "seed": seed,
+        "policy": policy if isinstance(policy, str) else policy.__name__,
+        "hyperparams": jsonable(hp),
     }
-    found = getattr(nn, short.get(name, name.removeprefix("nn.")), None)
-    if not (isinstance(found, type) and issubclass(found, nn.Module)):
-        raise ValueError(
-            f"hyperparams: policy_kwargs.activation_fn {name!r} is not a torch.nn module "
-            f"(use {', '.join(short)} or 'nn.<Name>')"
-        )
-    return found
+    return _Plan(kwargs, probed, hp, sb3_kwargs(hp, probed.backbone_policy), run)
 
 
-def _jsonable(value: Any) -> Any:
-    """``value`` with classes and other objects as names/strings (for config.json)."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, type):
-        return value.__name__
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-# ------------------------------------------------------------------ envs
-
-
-class _StepStamp(gym.Wrapper[Any, Any, Any, Any]):
-    """Put the training step (``model.num_timesteps``) into the info of every episode's
-    last step, so the Monitor's CSV places each episode on the learning curve.
-
-    DummyVecEnv steps its envs in lockstep: after this env's ``k``-th step the model has
-    taken ``start + k * n_envs`` steps.
-    """
-
-    def __init__(self, env: gym.Env[Any, Any], *, n_envs: int, start: int) -> None:
-        super().__init__(env)
-        self.n_envs, self.start, self.count = n_envs, start, 0
-
-    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.count += 1
-        if terminated or truncated:
-            info = {**info, STEP_KEY: self.start + self.count * self.n_envs}
-        return obs, reward, terminated, truncated, info
-
-
-def _env_kwargs(
-    env_id: str, env_kwargs: Mapping[str, Any] | None, goal_pixels: bool
-) -> dict[str, Any]:
-    kwargs = dict(env_kwargs or {})
-    if env_id.startswith("rlkit/"):
-        importlib.import_module("envs")  # registers the rlkit/... ids
-        kwargs.setdefault("obs", "dict" if goal_pixels else "pixels")
-    if goal_pixels and kwargs.get("obs") != "dict":
-        raise ValueError(
-            "goal_pixels=True draws frames from goal-conditioned observations: make the env "
-            f"with env_kwargs={{'obs': 'dict'}} (got obs={kwargs.get('obs')!r})"
-        )
-    return kwargs
-
-
-def _env_factory(
-    env_id: str, kwargs: dict[str, Any], goal_pixels: bool, n_envs: int, start: int
-) -> Callable[[], gym.Env[Any, Any]]:
-    def make() -> gym.Env[Any, Any]:
-        try:
-            env = gym.make(env_id, **kwargs)
-        except gym.error.Error as error:
-            raise ValueError(f"env_id {env_id!r}: {error}") from None
-        except TypeError as error:  # an unknown keyword argument
-            raise ValueError(f"env_kwargs {kwargs}: {error}") from None
-        if goal_pixels:
-            env = GoalPixels(env)
-        return _StepStamp(env, n_envs=n_envs, start=start)
-
-    return make
-
-
-def _has_image(space: gym.Space[Any]) -> bool:
-    def image(s: gym.Space[Any]) -> bool:
-        return (
-            isinstance(s, gym.spaces.Box)
-            and s.dtype == np.uint8
-            and len(s.shape) == 3
-            and 3 in (s.shape[0], s.shape[-1])
-        )
-
-    if isinstance(space, gym.spaces.Dict):
-        return sum(image(s) for s in space.spaces.values()) == 1
-    return image(space)
-
-
-def _check_action_space(algo: str, env_id: str, space: gym.Space[Any]) -> None:
-    kinds = _ACTION_SPACES[algo]
-    if isinstance(space, kinds):
-        return
-    fitting = [name for name, k in _ACTION_SPACES.items() if isinstance(space, k)]
-    raise ValueError(
-        f"algo {algo!r} needs {' or '.join(k.__name__ for k in kinds)} actions, but {env_id} "
-        f"has {space}; use algo {' or '.join(map(repr, fitting)) or 'another'}"
-        + (" (or ArmReach with env_kwargs={'discrete': True})" if algo == "dqn" else "")
-    )
-
-
-# ------------------------------------------------------------------ callbacks & files
-
-
-class _EpisodeLog(BaseCallback):
-    """Collects the Monitor's row of every finished episode (``info["episode"]``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.points: list[dict[str, Any]] = []
-
-    def _on_step(self) -> bool:
-        for info in self.locals.get("infos", ()):
-            if "episode" in info:
-                self.points.append(_curve_point(info["episode"]))
-        return True
-
-
-class _Checkpoints(BaseCallback):
-    """Saves a checkpoint (:func:`_save_checkpoint`) once ``every`` more steps are done.
-
-    Saved when a rollout starts: the previous rollout is then fully used (PPO's update
-    done, off-policy transitions stored and trained on), so a checkpoint at step ``N``
-    holds everything the first ``N`` steps taught.
-    """
-
-    def __init__(self, folder: Path, every: int, start: int) -> None:
-        super().__init__()
-        self.folder, self.every = folder, every
-        self.next_save = (start // every + 1) * every
-        self.last_saved = start
-
-    def _on_rollout_start(self) -> None:
-        if self.num_timesteps >= self.next_save:
-            _save_checkpoint(self.model, self.folder)
-            self.last_saved = self.num_timesteps
-            self.next_save = (self.num_timesteps // self.every + 1) * self.every
-
-    def _on_step(self) -> bool:
-        return True
-
-
-class _ProgressBar(BaseCallback):
-    """A tqdm bar over the steps (SB3's own bar needs ``rich``)."""
-
-    def __init__(self, total: int, description: str) -> None:
-        super().__init__()
-        self.total, self.description = total, description
-        self.bar: Any = None
-
-    def _on_training_start(self) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=self.total, initial=self.num_timesteps, unit="step", desc=self.description
-        )
-
-    def _on_step(self) -> bool:
-        self.bar.update(self.num_timesteps - self.bar.n)
-        return True
-
-    def _on_training_end(self) -> None:
-        self.bar.close()
-
-
-def _save_checkpoint(model: BaseAlgorithm, folder: Path) -> Path:
-    """Write ``folder/model_<steps>.zip`` (and, for off-policy algorithms, the replay
-    buffer first, keeping only the latest), each atomically; returns the model's path."""
-    steps = model.num_timesteps
-    buffer = folder / f"replay_buffer_{steps}.pkl"
-    if isinstance(model, OffPolicyAlgorithm):
-        with atomic_output(buffer) as tmp:
-            model.save_replay_buffer(tmp)
-    path = folder / f"model_{steps}.zip"
-    with atomic_output(path) as tmp:
-        model.save(tmp)
-    for old in folder.glob("replay_buffer_*.pkl"):
-        if old != buffer:  # the model names its buffer only once it is saved
-            old.unlink(missing_ok=True)
-    return path
-
-
-def _latest_checkpoint(folder: Path) -> tuple[int, Path] | None:
-    found = [
-        (int(m[1]), p) for p in folder.glob("model_*.zip") if (m := _CHECKPOINT.fullmatch(p.name))
-    ]
-    return max(found) if found else None
-
-
-def _curve_point(row: Mapping[str, Any]) -> dict[str, Any]:
-    point = {
-        "step": int(row[STEP_KEY]),
-        "episode_return": float(row["r"]),
-        "episode_length": int(row["l"]),
-    }
-    if "is_success" in row:
-        point["is_success"] = str(row["is_success"]).strip().lower() in ("true", "1", "1.0")
-    return point
-
-
-def _rewind_monitors(
-    folder: Path, steps: int, n_envs: int, keys: tuple[str, ...], env_id: str
-) -> list[dict[str, Any]]:
-    """Keep the episodes that ended by ``steps`` in each Monitor file (later ones belong
-    to the interrupted interval, which is trained again); return them as curve points.
-    Files are rewritten atomically, and made with a header where missing, so the
-    resumed Monitors append to them."""
-    fields = ["r", "l", "t", STEP_KEY, *keys]
-    points: list[dict[str, Any]] = []
-    for rank in range(n_envs):
-        path = folder / f"{rank}.{Monitor.EXT}"
-        lines = path.read_text("utf-8").splitlines() if path.exists() else []
-        if len(lines) < 2 or next(csv.reader([lines[1]])) != fields:
-            lines = [f"#{json.dumps({'t_start': time.time(), 'env_id': env_id})}", ",".join(fields)]
-        kept = lines[:2]
-        for line in lines[2:]:
-            values = next(csv.reader([line]), [])
-            try:
-                if len(values) != len(fields):
-                    raise ValueError(line)
-                point = _curve_point(dict(zip(fields, values, strict=True)))
-            except ValueError:  # a row cut short by the kill
-                continue
-            if point["step"] <= steps:
-                kept.append(line)
-                points.append(point)
-        atomic_write_text(path, "\n".join(kept) + "\n")
-    return sorted(points, key=lambda p: p["step"])
-
-
-def _read_config(out: Path) -> dict[str, Any] | None:
-    path = out / "config.json"
-    return json.loads(path.read_text("utf-8")) if path.exists() else None
-
-
-def _check_same_run(recorded: Mapping[str, Any], run: Mapping[str, Any], out: Path) -> None:
-    differ = [
-        k
-        for k in ("algo", "env_id", "env_kwargs", "goal_pixels", "seed")
-        if recorded.get(k) != run[k]
-    ]
-    old_hp, new_hp = recorded.get("hyperparams", {}), run["hyperparams"]
-    differ += [
-        f"hyperparams.{k}"
-        for k in sorted(set(old_hp) | set(new_hp))
-        if k not in _RESUMABLE and old_hp.get(k) != new_hp.get(k)
-    ]
-    if differ:
-        raise ValueError(
-            f"resume=True continues the run in {out}, but these settings differ from its "
-            f"config.json: {', '.join(differ)}; pass the same ones (only total_steps and "
-            "checkpoint_every may change) or train into another out folder"
-        )
+def _build_model(
+    algo: str,
+    plan: _Plan,
+    venv: VecEnv,
+    checkpoint: tuple[int, Path] | None,
+    *,
+    seed: int,
+    env_seed: int,
+    **common: Any,
+) -> BaseAlgorithm:
+    """A fresh ``algo`` model of the plan, or the checkpoint's reseeded with
+    ``env_seed``; ``common``: SB3's ``device``, ``tensorboard_log`` and ``verbose``."""
+    algorithm = ALGORITHMS[algo]
+    if checkpoint is None:
+        return algorithm(plan.probe.policy, venv, seed=seed, **common, **plan.sb3)
+    model = load_checkpoint(algorithm, checkpoint, env=venv, **common)
+    model.set_random_seed(env_seed)
+    return model
 
 
 # ------------------------------------------------------------------ train
@@ -586,7 +253,7 @@ def train(
         arguments plus ``n_envs``, ``total_steps``, ``checkpoint_every`` (default
         10000) and ``backbone_lr_scale``.
     out : path, optional
-        Run folder (layout in the module docstring): checkpoints, Monitor CSVs,
+        Run folder (layout in :mod:`rlkit.deep.runs`): checkpoints, Monitor CSVs,
         TensorBoard logs, ``model.zip`` and ``config.json``. Without it nothing is
         written. An existing run folder needs ``resume=True``.
     resume : bool
@@ -613,163 +280,58 @@ def train(
         fit the action space, an unknown ``env_id`` or bad ``env_kwargs``, a folder that
         holds another run, or ``resume`` with settings that differ from the run's.
     """
-    algo = _check_algo(algo)
-    if finetune not in FINETUNE_MODES:
-        raise ValueError(f"finetune must be one of {list(FINETUNE_MODES)}, got {finetune!r}")
+    algo = check_algo(algo)
+    check_finetune(finetune)
     out_path = Path(out) if out is not None else None
     if resume and out_path is None:
         raise ValueError("resume=True needs out= (the folder of the run to continue)")
-    hp = load_hyperparams(algo, env_id, hyperparams)
     explicit = {
         "total_steps": total_steps,
         "n_envs": n_envs,
         "checkpoint_every": checkpoint_every,
         "backbone_lr_scale": backbone_lr_scale,
     }
-    hp.update({k: v for k, v in explicit.items() if v is not None})
-    for key, value in _FALLBACKS.items():
-        hp.setdefault(key, value)
-    for key in ("total_steps", "n_envs", "checkpoint_every"):
-        if not isinstance(hp.get(key), int) or isinstance(hp[key], bool) or hp[key] < 1:
-            raise ValueError(f"{key} must be a positive integer, got {hp.get(key)!r}")
-    kwargs = _env_kwargs(env_id, env_kwargs, goal_pixels)
-
-    probe = _env_factory(env_id, kwargs, goal_pixels, 1, 0)()
-    try:
-        _check_action_space(algo, env_id, probe.action_space)
-        backbone_policy = _has_image(probe.observation_space)
-        keys = ("is_success",) if "is_success" in probe.reset(seed=seed)[1] else ()
-        dict_obs = isinstance(probe.observation_space, gym.spaces.Dict)
-    finally:
-        probe.close()
-    policy: Any = (
-        POLICIES[algo] if backbone_policy else "MultiInputPolicy" if dict_obs else "MlpPolicy"
-    )
-    if backbone_policy:
-        policy_kwargs = dict(hp.get("policy_kwargs") or {})
-        policy_kwargs["features_extractor_kwargs"] = {
-            **dict(policy_kwargs.get("features_extractor_kwargs") or {}),
-            "backbone": str(backbone),
-            "finetune": finetune,
-            "lora_rank": lora_rank,
-            "spatial": spatial,
-            "augment": augment,
-            "seed": seed,
-        }
-        hp["policy_kwargs"] = policy_kwargs
-    elif augment or backbone_lr_scale is not None:
-        warnings.warn(
-            f"{env_id} has no image observation: SB3's {policy} is used and augment / "
-            "backbone_lr_scale do nothing",
-            stacklevel=2,
-        )
-    sb3_kwargs = _sb3_kwargs(hp, backbone_policy)
-    total, count = int(hp["total_steps"]), int(hp["n_envs"])
-    run: dict[str, Any] = {
-        "algo": algo,
-        "env_id": env_id,
-        "env_kwargs": _jsonable(kwargs),
-        "goal_pixels": goal_pixels,
+    extractor = {
+        "backbone": str(backbone),
+        "finetune": finetune,
+        "lora_rank": lora_rank,
+        "spatial": spatial,
+        "augment": augment,
         "seed": seed,
-        "policy": policy if isinstance(policy, str) else policy.__name__,
-        "hyperparams": _jsonable(hp),
     }
-
-    checkpoint: tuple[int, Path] | None = None
-    if out_path is not None:
-        checkpoint = _latest_checkpoint(out_path / "checkpoints")
-        if resume:
-            recorded = _read_config(out_path)
-            if recorded is not None:
-                _check_same_run(recorded, run, out_path)
-        elif checkpoint is not None or (out_path / "model.zip").exists():
-            raise ValueError(
-                f"out {str(out_path)!r} already holds a run: pass resume=True to continue "
-                "it (rlkit train --resume), or choose another folder"
-            )
-    start = checkpoint[0] if checkpoint is not None else 0
-    prior: list[dict[str, Any]] = []
-    monitor_dir = out_path / "monitor" if out_path is not None else None
-    if checkpoint is not None and monitor_dir is not None:
-        prior = _rewind_monitors(monitor_dir, start, count, keys, env_id)
-    # A resumed run draws fresh episodes, still determined by (seed, step).
-    env_seed = (
-        seed if start == 0 else int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
-    )
-    venv = make_vec_env(
-        _env_factory(env_id, kwargs, goal_pixels, count, start),
-        n_envs=count,
-        seed=env_seed,
-        monitor_dir=None if monitor_dir is None else str(monitor_dir),
-        monitor_kwargs={"info_keywords": (STEP_KEY, *keys), "override_existing": start == 0},
-        vec_env_cls=DummyVecEnv,
-    )
-    tb_log = None
-    if tensorboard and out_path is not None:
-        if importlib.util.find_spec("tensorboard") is None:
-            warnings.warn("tensorboard is not installed: no TensorBoard logs", stacklevel=2)
-        else:
-            tb_log = str(out_path / "tb")
+    plan = _plan(algo, env_id, seed, env_kwargs, goal_pixels, hyperparams, explicit, extractor)
+    total, count = int(plan.hp["total_steps"]), int(plan.hp["n_envs"])
+    keys = plan.probe.info_keys
+    opened = open_run(out_path, plan.run, resume=resume, n_envs=count, info_keys=keys)
+    venv = vec_env(
+        env_id, plan.env_kwargs, goal_pixels, n_envs=count, start=opened.start,
+        seed=opened.env_seed, monitor_dir=None if out_path is None else out_path / "monitor",
+        info_keys=keys,
+    )  # fmt: skip
+    tb_log = tensorboard_folder(out_path, tensorboard)
     torch_device = resolve_device(device)
     started = time.perf_counter()
     try:
-        algorithm = ALGORITHMS[algo]
-        if checkpoint is not None:
-            model = algorithm.load(
-                checkpoint[1],
-                env=venv,
-                device=torch_device,
-                tensorboard_log=tb_log,
-                verbose=verbose,
-            )
-            buffer = checkpoint[1].with_name(f"replay_buffer_{start}.pkl")
-            if isinstance(model, OffPolicyAlgorithm) and buffer.exists():
-                with warnings.catch_warnings():
-                    # HER's note that the unfinished episode is cut: right, envs restart.
-                    warnings.filterwarnings("ignore", "The last trajectory", UserWarning)
-                    model.load_replay_buffer(buffer)
-            model.set_random_seed(env_seed)
-        else:
-            model = algorithm(
-                policy,
-                venv,
-                seed=seed,
-                device=torch_device,
-                tensorboard_log=tb_log,
-                verbose=verbose,
-                **sb3_kwargs,
-            )
+        model = _build_model(
+            algo, plan, venv, opened.checkpoint, seed=seed, env_seed=opened.env_seed,
+            device=torch_device, tensorboard_log=tb_log, verbose=verbose,
+        )  # fmt: skip
         if tb_log is None:
-            # Without a log folder SB3 makes an empty /tmp/SB3-<time> one on every
-            # learn(); this logger writes what SB3's would (stdout when verbose) and
-            # creates nothing.
-            formats: list[KVWriter] = [HumanOutputFormat(sys.stdout)] if verbose >= 1 else []
-            model.set_logger(Logger(folder=None, output_formats=formats))
-        record = {**run, "device": str(torch_device), **provenance()}
+            model.set_logger(quiet_logger(verbose))
+        record = {**plan.run, "device": str(torch_device), **provenance()}
         if out_path is not None:
-            _write_config(out_path, {**record, "status": "running", "resumed_from": start})
-        log = _EpisodeLog()
-        callbacks: list[BaseCallback] = [log]
-        saver = None
-        if out_path is not None:
-            saver = _Checkpoints(out_path / "checkpoints", int(hp["checkpoint_every"]), start)
-            callbacks.append(saver)
-        if progress_bar:
-            callbacks.append(_ProgressBar(total, f"{algo} {env_id}"))
-        if callback is not None:
-            callbacks.append(callback)
-        if total > model.num_timesteps:
-            model.learn(
-                total - model.num_timesteps,
-                callback=callbacks,
-                reset_num_timesteps=checkpoint is None,
-                tb_log_name=algo.upper(),
-            )
+            write_config(out_path, record, status="running", resumed_from=opened.start)
+        progress = f"{algo} {env_id}" if progress_bar else None
+        every = int(plan.hp["checkpoint_every"])
+        log, saver, callbacks = learn_callbacks(
+            out_path, every, opened.start, progress, total, callback
+        )
+        _learn(model, total, callbacks, fresh=opened.checkpoint is None, name=algo.upper())
     except BaseException:
         venv.close()  # flushes the Monitor files; the checkpoints are on disk
         raise
     seconds = time.perf_counter() - started
-    curve = sorted(prior + log.points, key=lambda p: p["step"])
+    curve = sorted(opened.prior + log.points, key=lambda p: p["step"])
     result = TrainResult(
         model=model,
         steps=int(model.num_timesteps),
@@ -777,19 +339,22 @@ def train(
         learning_curve=curve,
         out=out_path,
         seconds=seconds,
-        hyperparams=run["hyperparams"],
+        hyperparams=plan.run["hyperparams"],
     )
     if out_path is not None:
-        if saver is not None and saver.last_saved != model.num_timesteps:
-            _save_checkpoint(model, out_path / "checkpoints")
-        with atomic_output(out_path / "model.zip") as tmp:
-            model.save(tmp)
         summary = result.summary()
-        _write_config(
-            out_path, {**record, "status": "finished", "resumed_from": start, "result": summary}
-        )
+        finish_run(out_path, model, saver, record, resumed_from=opened.start, result=summary)
     return result
 
 
-def _write_config(out: Path, config: Mapping[str, Any]) -> None:
-    atomic_write_text(out / "config.json", json.dumps(config, indent=2, default=str) + "\n")
+def _learn(
+    model: BaseAlgorithm, total: int, callbacks: list[BaseCallback], *, fresh: bool, name: str
+) -> None:
+    """``model.learn`` up to ``total`` steps (none where it has them already)."""
+    if total > model.num_timesteps:
+        model.learn(
+            total - model.num_timesteps,
+            callback=callbacks,
+            reset_num_timesteps=fresh,
+            tb_log_name=name,
+        )

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from stable_baselines3 import PPO
 
 from rlkit.cli import main
@@ -22,12 +20,8 @@ SMALL = ["--n-envs", "2", "--set", "n_steps=32", "--set", "batch_size=32", "--de
          "--no-progress"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: Torch on one thread for every test here (tests/rlkit/conftest.py).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_train_ppo_writes_a_run_and_resumes(

@@ -412,8 +412,9 @@ def assert_scaled(
         assert moved.item() == pytest.approx(scale, rel=1e-2), name
 
 
-def test_backbone_learning_rate_scale_applies_per_step() -> None:
-    model = PPO(
+def sgd_ppo() -> PPO:
+    """PPO on pixels whose backbone learns at SCALE x LR, by plain SGD (steps to check)."""
+    return PPO(
         BackbonePPOPolicy,
         pixel_env(),
         n_steps=16,
@@ -422,6 +423,10 @@ def test_backbone_learning_rate_scale_applies_per_step() -> None:
         device="cpu",
         policy_kwargs={"backbone_lr_scale": SCALE, "optimizer_class": torch.optim.SGD},
     )
+
+
+def test_backbone_learning_rate_scale_applies_per_step() -> None:
+    model = sgd_ppo()
     assert_scaled(model, sgd_step(model))
     groups = model.policy.optimizer.param_groups
     assert sorted(g["lr_scale"] for g in groups) == [SCALE, 1.0]
@@ -430,15 +435,7 @@ def test_backbone_learning_rate_scale_applies_per_step() -> None:
 
 
 def test_backbone_learning_rate_scale_survives_save_and_load(tmp_path: Path) -> None:
-    model = PPO(
-        BackbonePPOPolicy,
-        pixel_env(),
-        n_steps=16,
-        batch_size=16,
-        learning_rate=LR,
-        device="cpu",
-        policy_kwargs={"backbone_lr_scale": SCALE, "optimizer_class": torch.optim.SGD},
-    )
+    model = sgd_ppo()
     model.save(tmp_path / "model.zip")
     loaded = PPO.load(tmp_path / "model.zip", env=pixel_env(), device="cpu")
     assert loaded.policy.backbone_lr_scale == SCALE

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from rlkit.deep.trainer import (
     train,
 )
 from rlkit.deep.wrappers import GoalPixels
-from rlkit.evaluation import evaluate
 
 GRID = "rlkit/GridNav-Map-v0"
 #: Start anywhere on a 1x7 corridor, goal in the middle; a random walk succeeds ~1/4.
@@ -56,12 +55,8 @@ HER: dict[str, Any] = {
 ARM = {"max_steps": 20, "pixel_size": 32}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: Torch on one thread for every test here (tests/rlkit/conftest.py).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def line(algo: str = "ppo", steps: int = 128, **kwargs: Any) -> TrainResult:
@@ -69,14 +64,6 @@ def line(algo: str = "ppo", steps: int = 128, **kwargs: Any) -> TrainResult:
     hyperparams = {**(PPO_HP if algo == "ppo" else DQN_HP), **kwargs.pop("hyperparams", {})}
     options: dict[str, Any] = {"env_kwargs": LINE, "hyperparams": hyperparams, "device": "cpu"}
     return train(algo, GRID, total_steps=steps, **{**options, **kwargs})
-
-
-def success_rate(agent: Any) -> float:
-    result = evaluate(
-        agent, GRID, episodes=50, seeds=[1000], env_kwargs={"obs": "pixels", **LINE},
-        progress_bar=False,
-    )  # fmt: skip
-    return float(np.mean([record.success for record in result.records]))
 
 
 def observations(count: int = 8) -> np.ndarray:
@@ -137,14 +124,14 @@ def test_finetune_modes_train_only_their_parameters(
 # ---------------------------------------------------------------------- learning
 
 
-def test_short_ppo_run_beats_a_random_agent() -> None:
+def test_short_ppo_run_beats_a_random_agent(pixel_success_rate: Callable[..., float]) -> None:
     result = line(
         "ppo", 1024, hyperparams={"n_envs": 4, "n_steps": 64, "batch_size": 64,
                                   "n_epochs": 4, "learning_rate": 1e-3},
     )  # fmt: skip
     env = gym.make(GRID, obs="pixels", **LINE)
-    random_rate = success_rate(RandomAgent(env.action_space, seed=0))
-    trained_rate = success_rate(result.model)
+    random_rate = pixel_success_rate(RandomAgent(env.action_space, seed=0), GRID, LINE)
+    trained_rate = pixel_success_rate(result.model, GRID, LINE)
     # Seed 0 reaches 1.0; the margin leaves room for other CPUs' rounding (a few seeds
     # only learn one side of the goal in this budget: about 0.5).
     assert random_rate < 0.35

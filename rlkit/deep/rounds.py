@@ -1,0 +1,277 @@
+"""The rounds of distillation, shared by behaviour cloning and DAgger.
+
+Round 0 fits the student (:mod:`rlkit.deep.student`) on expert demos; each later round
+(:class:`Rounds`: DAgger's schedule) plays episodes of a mixture of expert and student,
+labels every visited state with the expert's action, adds them to the data and fits the
+student again on all of it. Behaviour cloning is round 0 alone. :func:`distil` runs the
+rounds and returns a :class:`DistillResult`.
+
+Minibatch order comes from a ``torch.Generator`` seeded with ``seed``, the
+expert-or-student coin flips from a numpy stream of their own, the init and the
+augmentation from SB3's ``seed``: on CPU the same arguments give the same weights.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from rlkit.deep.demos import Demos, check_positive, labelled_rollouts, make_expert_env
+from rlkit.deep.student import (
+    DistillOptions,
+    StudentPolicy,
+    fit,
+    greedy,
+    make_optimizer,
+    make_student,
+)
+from rlkit.evaluation.atomic import atomic_output
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+
+__all__ = ["DistillResult", "Rounds", "distil"]
+
+
+@dataclass(eq=False)
+class DistillResult:
+    """What :func:`~rlkit.deep.distill.behaviour_cloning` and
+    :func:`~rlkit.deep.distill.dagger` return.
+
+    Attributes
+    ----------
+    model : stable_baselines3.PPO
+        The student, in evaluation mode; its env is a ``DummyVecEnv`` of the env id.
+    method : str
+        ``"bc"`` or ``"dagger"``.
+    demos : Demos
+        Every labelled state trained on (for DAgger, the aggregated dataset).
+    expert_episodes : int
+        Expert-only episodes collected first (the ``demos`` argument).
+    updates : int
+        Gradient steps taken.
+    losses : list of float
+        Mean negative log-likelihood of the expert actions, one entry per epoch.
+    dataset_sizes : list of int
+        Rows trained on in each round: ``[len(expert demos), after iteration 1, ...]``.
+    betas : list of float
+        Probability of following the expert in each round's rollouts (1.0 for the demos).
+    seconds : float
+        Wall time, collection included.
+    config : dict
+        The arguments of the call (JSON-able), also stored on the model as
+        ``model.rlkit_distillation``, so it is saved in the ``.zip``.
+    """
+
+    model: PPO
+    method: str
+    demos: Demos
+    expert_episodes: int
+    updates: int
+    losses: list[float] = field(default_factory=list)
+    dataset_sizes: list[int] = field(default_factory=list)
+    betas: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the model as a stable-baselines3 ``.zip`` atomically; returns the path.
+
+        As ``model.save``, a path without a suffix gets ``.zip``. Load it with
+        ``PPO.load(path)`` or :func:`rlkit.agents.load_agent`.
+        """
+        target = Path(path)
+        if target.suffix == "":
+            target = target.with_suffix(".zip")
+        with atomic_output(target) as tmp:
+            self.model.save(tmp)
+        return target
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able facts of the run (everything but the model and the arrays)."""
+        demos = self.demos
+        return {
+            "method": self.method,
+            "expert_episodes": self.expert_episodes,
+            "episodes": demos.num_episodes,
+            "samples": len(demos),
+            "updates": self.updates,
+            "loss_first": self.losses[0] if self.losses else None,
+            "loss_last": self.losses[-1] if self.losses else None,
+            "dataset_sizes": list(self.dataset_sizes),
+            "betas": list(self.betas),
+            "expert_success_rate": float(demos.episode_successes[: self.expert_episodes].mean()),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Rounds:
+    """DAgger's schedule after round 0 (the defaults: none, behaviour cloning).
+
+    Round ``i = 1 .. iterations`` plays ``rollouts_per_iteration`` episodes in which the
+    expert acts with probability ``beta_decay ** i``; an episode ends early when one
+    observation comes back ``stop_on_repeat`` times (None: never).
+    """
+
+    iterations: int = 0
+    rollouts_per_iteration: int = 1
+    beta_decay: float = 1.0
+    stop_on_repeat: int | None = None
+
+    @classmethod
+    def checked(
+        cls,
+        iterations: int,
+        rollouts_per_iteration: int,
+        beta_decay: float,
+        stop_on_repeat: int | None,
+    ) -> Rounds:
+        """DAgger's arguments, checked (``ValueError`` for counts below 1 or a
+        ``beta_decay`` outside ``[0, 1]``)."""
+        iterations = check_positive("iterations", iterations)
+        rollouts_per_iteration = check_positive("rollouts_per_iteration", rollouts_per_iteration)
+        if stop_on_repeat is not None:
+            stop_on_repeat = check_positive("stop_on_repeat", stop_on_repeat)
+        if not 0.0 <= beta_decay <= 1.0:
+            raise ValueError(f"beta_decay must be in [0, 1], got {beta_decay!r}")
+        return cls(iterations, rollouts_per_iteration, beta_decay, stop_on_repeat)
+
+
+@dataclass
+class _History:
+    """The data trained on so far and what training it gave."""
+
+    data: Demos
+    sizes: list[int]
+    betas: list[float]
+    losses: list[float] = field(default_factory=list)
+    updates: int = 0
+
+    def aggregate(self, rollouts: Demos, beta: float) -> None:
+        self.data = Demos.concatenate([self.data, rollouts])
+        self.sizes.append(len(self.data))
+        self.betas.append(beta)
+
+
+def distil(
+    method: str, env_id: str, demos: int, rounds: Rounds, arguments: Mapping[str, Any]
+) -> DistillResult:
+    """Run round 0 on ``demos`` expert episodes, then ``rounds``; the student and its
+    training from the :class:`~rlkit.deep.student.DistillOptions` in ``arguments`` (the
+    public function's ``locals()``).
+
+    Raises
+    ------
+    ValueError
+        For ``demos`` below 1, bad options (:meth:`DistillOptions.of`) or an env without
+        an expert.
+    """
+    demos = check_positive("demos", demos)
+    options = DistillOptions.of(arguments)
+    started = time.perf_counter()
+    config: dict[str, Any] = {
+        "method": method,
+        "env_id": env_id,
+        "env_kwargs": dict(options.env_kwargs or {}),
+        "demos": demos,
+        **(_recorded(rounds) if method == "dagger" else {}),
+        **options.recorded(),
+    }
+    env = make_expert_env(env_id, options.env_kwargs)
+    try:
+        model = make_student(env_id, options)
+        model.rlkit_distillation = config  # type: ignore[attr-defined]  # saved in the .zip
+        history = _train(model, env, demos, rounds, options, f"{method} on {env_id}")
+    finally:
+        env.close()
+    return DistillResult(
+        model=model,
+        method=method,
+        demos=history.data,
+        expert_episodes=demos,
+        updates=history.updates,
+        losses=history.losses,
+        dataset_sizes=history.sizes,
+        betas=history.betas,
+        seconds=time.perf_counter() - started,
+        config=config,
+    )
+
+
+def _recorded(rounds: Rounds) -> dict[str, Any]:
+    return {
+        "iterations": rounds.iterations,
+        "rollouts_per_iteration": rounds.rollouts_per_iteration,
+        "beta_decay": rounds.beta_decay,
+        "stop_on_repeat": rounds.stop_on_repeat,
+    }
+
+
+def _train(
+    model: PPO,
+    env: gym.Env[Any, Any],
+    demos: int,
+    rounds: Rounds,
+    options: DistillOptions,
+    description: str,
+) -> _History:
+    """Round 0 and every round of ``rounds``, each ending with ``options.callback``."""
+    from tqdm import tqdm
+
+    seed = options.seed
+    optimizer = make_optimizer(model, options.learning_rate)
+    generator = torch.Generator().manual_seed(seed)
+    # Expert-or-student coin flips: a stream of their own, so they shift nothing else.
+    coins = np.random.default_rng([seed, 1])
+    student = greedy(model)
+    data = labelled_rollouts(env, [seed + i for i in range(demos)])
+    history = _History(data, sizes=[len(data)], betas=[1.0])
+    total = options.epochs * (rounds.iterations + 1)
+    with tqdm(total=total, desc=description, unit="epoch", disable=not options.progress_bar) as bar:
+
+        def on_epoch(loss: float) -> None:
+            history.losses.append(loss)
+            bar.update()
+            bar.set_postfix(loss=f"{loss:.3f}", states=len(history.data))
+
+        for round_ in range(rounds.iterations + 1):
+            if round_ > 0:
+                beta = rounds.beta_decay**round_
+                first = seed + demos + (round_ - 1) * rounds.rollouts_per_iteration
+                seeds = list(range(first, first + rounds.rollouts_per_iteration))
+                mixture = _mixture(student, coins, beta)
+                rollouts = labelled_rollouts(env, seeds, mixture, rounds.stop_on_repeat)
+                history.aggregate(rollouts, beta)
+            history.updates += fit(
+                model,
+                history.data,
+                optimizer,
+                generator,
+                epochs=options.epochs,
+                batch_size=options.batch_size,
+                on_epoch=on_epoch,
+            )
+            if options.callback is not None:
+                options.callback(round_, model)
+    return history
+
+
+def _mixture(
+    student: StudentPolicy, coins: np.random.Generator, beta: float
+) -> Callable[[Any, Any], Any]:
+    """The expert's label with probability ``beta`` (a coin of ``coins``), else the
+    student's greedy action."""
+
+    def act(obs: Any, expert_action: Any) -> Any:
+        return expert_action if coins.random() < beta else student(obs)
+
+    return act

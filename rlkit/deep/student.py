@@ -1,0 +1,217 @@
+"""The student of distillation: rlkit's pixel PPO model, fitted to the expert's actions.
+
+- :class:`DistillOptions`: the keyword arguments :func:`~rlkit.deep.distill.behaviour_cloning`
+  and :func:`~rlkit.deep.distill.dagger` share (the student, its training, reporting),
+  read once from a call's arguments and checked.
+- :func:`make_student`: an SB3 ``PPO`` model on
+  :class:`~rlkit.deep.policies.BackbonePPOPolicy`, so a distilled model saves, loads and
+  evaluates like any PPO model.
+- :func:`make_optimizer` and :func:`fit`: Adam over the trainable parameters, minimising
+  the negative log-likelihood of the expert's actions under the policy's action
+  distribution (categorical for ``Discrete`` actions, diagonal Gaussian for ``Box``).
+- :func:`greedy`: the student acting on its own (DAgger's rollouts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from rlkit.deep.demos import Demos, Observations, check_positive
+from rlkit.deep.extractor import check_finetune
+
+if TYPE_CHECKING:
+    from stable_baselines3 import PPO
+
+__all__ = [
+    "DistillOptions",
+    "RoundCallback",
+    "StudentPolicy",
+    "fit",
+    "greedy",
+    "make_optimizer",
+    "make_student",
+]
+
+#: ``obs -> action`` of the student, acting greedily.
+StudentPolicy = Callable[[Any], Any]
+
+#: ``callback(round, model)``: called after each round's training (round 0 is the
+#: behaviour cloning on the demos), e.g. to evaluate or snapshot the student. It must
+#: not change the model.
+RoundCallback = Callable[[int, "PPO"], None]
+
+
+@dataclass(frozen=True)
+class DistillOptions:
+    """The keyword arguments behaviour cloning and DAgger share (documented there)."""
+
+    backbone: str | os.PathLike[str]
+    finetune: str
+    augment: bool
+    lora_rank: int
+    spatial: int
+    backbone_lr_scale: float
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    seed: int
+    device: str
+    env_kwargs: dict[str, Any] | None
+    ppo_kwargs: dict[str, Any] | None
+    progress_bar: bool
+    callback: RoundCallback | None
+
+    @classmethod
+    def of(cls, arguments: Mapping[str, Any]) -> DistillOptions:
+        """The options among a call's ``arguments`` (its ``locals()``), checked.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``finetune``, ``epochs`` or ``batch_size`` below 1 or a
+            ``learning_rate`` not above 0.
+        """
+        options = cls(**{field.name: arguments[field.name] for field in dataclasses.fields(cls)})
+        check_finetune(options.finetune)
+        epochs = check_positive("epochs", options.epochs)
+        batch_size = check_positive("batch_size", options.batch_size)
+        if not options.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {options.learning_rate!r}")
+        return dataclasses.replace(options, epochs=epochs, batch_size=batch_size)
+
+    def recorded(self) -> dict[str, Any]:
+        """The options a distilled model records (JSON-able; ``config`` of the result)."""
+        return {
+            "backbone": os.fspath(self.backbone),
+            "finetune": self.finetune,
+            "augment": self.augment,
+            "lora_rank": self.lora_rank,
+            "spatial": self.spatial,
+            "backbone_lr_scale": self.backbone_lr_scale,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "seed": self.seed,
+        }
+
+
+def make_student(env_id: str, options: DistillOptions) -> PPO:
+    """The untrained student: ``PPO`` on ``env_id`` (``obs="pixels"``) with the
+    backbone, extractor, seed, device and PPO arguments of ``options``."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from rlkit.deep.policies import BackbonePPOPolicy
+    from rlkit.evaluation.evaluate import make_env
+
+    kwargs = {"obs": "pixels", **(options.env_kwargs or {})}
+    vec_env = DummyVecEnv([lambda: make_env(env_id, kwargs)])
+    ppo_kwargs = dict(options.ppo_kwargs or {})
+    # ppo_kwargs may carry policy_kwargs (net_arch, more extractor arguments such as
+    # spatial=): merged under the student's own, key by key.
+    given = dict(ppo_kwargs.pop("policy_kwargs", None) or {})
+    policy_kwargs = {
+        **given,
+        "features_extractor_kwargs": {
+            **dict(given.get("features_extractor_kwargs") or {}),
+            "backbone": options.backbone,
+            "finetune": options.finetune,
+            "augment": options.augment,
+            "lora_rank": options.lora_rank,
+            "spatial": options.spatial,
+            "seed": options.seed,
+        },
+        "backbone_lr_scale": options.backbone_lr_scale,
+    }
+    return PPO(
+        BackbonePPOPolicy,
+        vec_env,
+        seed=options.seed,
+        device=options.device,
+        policy_kwargs=policy_kwargs,
+        **ppo_kwargs,
+    )
+
+
+def make_optimizer(model: PPO, learning_rate: float) -> torch.optim.Adam:
+    """Adam over the trainable parameters, backbone ones at ``backbone_lr_scale`` x lr."""
+    from rlkit.deep.policies import backbone_extractors
+
+    policy = model.policy
+    scale = float(getattr(policy, "backbone_lr_scale", 1.0))
+    backbone = {id(p) for e in backbone_extractors(policy) for p in e.backbone_parameters()}
+    trainable = [p for p in policy.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in trainable if id(p) not in backbone], "lr": learning_rate},
+        {"params": [p for p in trainable if id(p) in backbone], "lr": learning_rate * scale},
+    ]
+    return torch.optim.Adam([g for g in groups if g["params"]], lr=learning_rate)
+
+
+def _rows(observations: Observations, index: NDArray[np.int64]) -> Observations:
+    if isinstance(observations, dict):
+        return {k: v[index] for k, v in observations.items()}
+    return observations[index]
+
+
+def fit(
+    model: PPO,
+    demos: Demos,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    *,
+    epochs: int,
+    batch_size: int,
+    on_epoch: Callable[[float], None],
+) -> int:
+    """Minimise the expert actions' negative log-likelihood; returns the updates made.
+
+    ``epochs`` passes over ``demos`` in minibatches of ``batch_size`` rows, in an order
+    drawn from ``generator``; ``on_epoch(mean loss)`` after each pass.
+    """
+    policy = model.policy
+    discrete = isinstance(model.action_space, gym.spaces.Discrete)
+    size = len(demos)
+    updates = 0
+    policy.set_training_mode(True)  # random-shift augmentation applies in training mode
+    try:
+        for _ in range(epochs):
+            order = torch.randperm(size, generator=generator).numpy()
+            total = 0.0
+            for start in range(0, size, batch_size):
+                index = order[start : start + batch_size]
+                obs, _ = policy.obs_to_tensor(_rows(demos.observations, index))
+                actions = torch.as_tensor(demos.actions[index], device=policy.device)
+                distribution = policy.get_distribution(obs)
+                log_prob = distribution.log_prob(actions.long() if discrete else actions)
+                loss = -log_prob.mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += float(loss.detach()) * len(index)
+                updates += 1
+            on_epoch(total / size)
+    finally:
+        policy.set_training_mode(False)
+    return updates
+
+
+def greedy(model: PPO) -> StudentPolicy:
+    """The student's deterministic action for an observation (an int for ``Discrete``)."""
+
+    def act(obs: Any) -> Any:
+        action, _ = model.predict(obs, deterministic=True)
+        if isinstance(model.action_space, gym.spaces.Discrete):
+            return int(action)
+        return action
+
+    return act
