@@ -1,15 +1,39 @@
 """Perception backbones: a small CNN for rlkit's pixel observations, its self-supervised
 pretraining, and shipped pretrained weights with model cards.
 
-- :class:`ConvEncoder`: ``(B, 3, H, W)`` uint8 frames (any size >= 16) ->
-  ``(B, features_dim)`` features, under 1 MB of parameters, no BatchNorm, input
-  normalisation inside.
-- :func:`load_backbone`: shipped weights by name (:func:`available_backbones`) or a file
-  from ``rlkit pretrain``, checked against the sha256 of its model card
-  (:func:`load_card`); ``pretrained=False`` gives the same architecture randomly
-  initialised from a seed (training from scratch).
-- :func:`pretrain` with a :class:`PretrainConfig`: ATC temporal contrast plus auxiliary
-  state prediction on GridNav and ArmReach frames (:mod:`rlkit.backbones.data`).
+Where each thing lives. Names written as links (:func:`load_backbone`) are also
+importable from ``rlkit.backbones`` itself, as is :data:`DEFAULT_BACKBONE`; names in
+plain ``code`` only from their module.
+
+- :mod:`~rlkit.backbones.encoder`: :class:`ConvEncoder`, ``(B, 3, H, W)`` uint8 frames
+  (any size >= 16) -> ``(B, features_dim)`` features, under 1 MB of parameters, no
+  BatchNorm, input normalisation inside; :func:`seeded_encoder` (initial weights from a
+  seed alone), :func:`resolve_device`, ``size_on_disk``, ``MIN_INPUT_SIZE``.
+- :mod:`~rlkit.backbones.layers`: the weightless tensor operations, ``spatial_softmax``
+  (the encoder's keypoint pooling) and ``random_shift`` (the shift augmentation).
+- :mod:`~rlkit.backbones.store`: :func:`load_backbone` loads shipped weights by name or
+  a file from ``rlkit pretrain``, checked against the sha256 of its model card;
+  ``pretrained=False`` gives the same architecture randomly initialised from a seed
+  (training from scratch). :func:`save_backbone` writes weights and card.
+- :mod:`~rlkit.backbones.cards`: the files around the weights: the shipped folder
+  (:data:`WEIGHTS_DIR`, :func:`available_backbones`), name or path -> ``.pt``
+  (:func:`resolve_weights`), model cards (:func:`load_card`, ``write_card``),
+  ``sha256_of``, :class:`BackboneFileError`.
+- :mod:`~rlkit.backbones.model`: the encoder, layers, cards and store under their old
+  common name (re-exports only).
+- :mod:`~rlkit.backbones.data`: pretraining and probe frames from GridNav and ArmReach
+  (:func:`collect_gridnav`, :func:`collect_armreach`, :class:`FrameDataset`) with the
+  simulator state of each (:data:`STATE_NAMES`).
+- :mod:`~rlkit.backbones.recipes`: :class:`PretrainConfig` (everything that determines
+  a run) and ``RECIPES``, the recipe of each shipped backbone.
+- :mod:`~rlkit.backbones.pretrain`: :func:`pretrain`, the run: ATC temporal contrast
+  plus auxiliary state prediction, writing weights, card, checkpoint and history
+  (:class:`PretrainResult`); ``collect_pretraining_data``. Its parts:
+  :mod:`~rlkit.backbones.objective` (ATC heads, standardised state targets,
+  learning-rate schedule), :mod:`~rlkit.backbones.training` (the run's state, one
+  training step, checkpoint and resume) and :mod:`~rlkit.backbones.run_card` (the
+  model card of a run).
+- :mod:`~rlkit.backbones.cli`: the ``rlkit pretrain`` subcommand.
 
 Needs torch (and gymnasium for pretraining data); never imports stable-baselines3.
 The names are imported on first use, so ``rlkit.backbones.cli`` (which the ``rlkit``
@@ -32,25 +56,23 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rlkit.backbones.cards import (
+        WEIGHTS_DIR,
+        BackboneFileError,
+        available_backbones,
+        load_card,
+        resolve_weights,
+    )
     from rlkit.backbones.data import (
         STATE_NAMES,
         FrameDataset,
         collect_armreach,
         collect_gridnav,
     )
-    from rlkit.backbones.model import (
-        WEIGHTS_DIR,
-        BackboneFileError,
-        ConvEncoder,
-        available_backbones,
-        load_backbone,
-        load_card,
-        resolve_device,
-        resolve_weights,
-        save_backbone,
-        seeded_encoder,
-    )
-    from rlkit.backbones.pretrain import PretrainConfig, PretrainResult, pretrain
+    from rlkit.backbones.encoder import ConvEncoder, resolve_device, seeded_encoder
+    from rlkit.backbones.pretrain import PretrainResult, pretrain
+    from rlkit.backbones.recipes import PretrainConfig
+    from rlkit.backbones.store import load_backbone, save_backbone
 
 #: The shipped backbone every default uses (``rlkit-cnn-v1`` stays loadable by name).
 DEFAULT_BACKBONE = "rlkit-cnn-v2"
@@ -60,19 +82,17 @@ _MODULES: dict[str, str] = {
     name: module
     for module, names in {
         "data": ("STATE_NAMES", "FrameDataset", "collect_armreach", "collect_gridnav"),
-        "model": (
+        "encoder": ("ConvEncoder", "resolve_device", "seeded_encoder"),
+        "cards": (
             "WEIGHTS_DIR",
             "BackboneFileError",
-            "ConvEncoder",
             "available_backbones",
-            "load_backbone",
             "load_card",
-            "resolve_device",
             "resolve_weights",
-            "save_backbone",
-            "seeded_encoder",
         ),
-        "pretrain": ("PretrainConfig", "PretrainResult", "pretrain"),
+        "store": ("load_backbone", "save_backbone"),
+        "recipes": ("PretrainConfig",),
+        "pretrain": ("PretrainResult", "pretrain"),
     }.items()
     for name in names
 }

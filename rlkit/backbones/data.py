@@ -34,6 +34,7 @@ from envs.grid import GridNavEnv
 
 __all__ = [
     "ARMREACH_IDS",
+    "ARMREACH_SEED_OFFSET",
     "GRIDNAV_LAYOUTS",
     "HELD_OUT_FIRST_SEED",
     "POLICIES",
@@ -60,6 +61,8 @@ STATE_SLICES = {"gridnav": slice(0, 4), "armreach": slice(4, 10)}
 HELD_OUT_FIRST_SEED = 10**12
 #: Episodes a pretraining collection may use per seed (seeds may not overlap).
 SEEDS_PER_RUN = 1_000_000
+#: A pretraining run's ArmReach episodes take the upper half of its seed block.
+ARMREACH_SEED_OFFSET = SEEDS_PER_RUN // 2
 
 IntArray = npt.NDArray[np.int64]
 
