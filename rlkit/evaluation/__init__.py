@@ -5,13 +5,29 @@
 >>> result.summary()["return"].n_runs
 2
 
-Modules: :mod:`~rlkit.evaluation.evaluate` (running episodes),
-:mod:`~rlkit.evaluation.records` and :mod:`~rlkit.evaluation.result` (what is kept, and
-its files), :mod:`~rlkit.evaluation.metrics` (IQM, bootstrap intervals, optimality gap,
-probability of improvement, SPL), :mod:`~rlkit.evaluation.report` (markdown),
-:mod:`~rlkit.evaluation.plots` (matplotlib, imported on first use),
-:mod:`~rlkit.evaluation.render` (watching or recording episodes) and
-:mod:`~rlkit.evaluation.cli` (the ``rlkit eval`` and ``rlkit render`` commands).
+Where each piece lives (the names in ``__all__`` are importable from here too):
+
+- :mod:`~rlkit.evaluation.evaluate` -- running episodes: :func:`evaluate`,
+  :func:`run_episode`, :func:`make_env`, :func:`reset_seeds`, ``STEP_CAP``.
+  (Agents and how a policy becomes one: :mod:`rlkit.agents`.)
+- :mod:`~rlkit.evaluation.records` -- one :class:`EpisodeRecord` per episode, the
+  :data:`METRICS` read off records and ``DEFAULT_METRICS``.
+- :mod:`~rlkit.evaluation.result` -- :class:`EvalResult`: records with their metadata,
+  score matrices, summaries, merging, JSON and CSV files.
+- :mod:`~rlkit.evaluation.metrics` -- the statistics: :func:`iqm`, means and medians,
+  :func:`stratified_bootstrap_ci`, :func:`optimality_gap`,
+  :func:`probability_of_improvement`, :func:`spl`, :class:`MetricSummary`, and
+  ``summarize`` (behind :meth:`EvalResult.summary`).
+- :mod:`~rlkit.evaluation.markdown` -- markdown of one result
+  (:meth:`EvalResult.to_markdown`), its summary table, number formatting, ``TITLES``.
+- :mod:`~rlkit.evaluation.report` -- :func:`compare`: results side by side.
+- :mod:`~rlkit.evaluation.plots` -- :func:`plot_comparison`,
+  :func:`plot_learning_curves` (matplotlib, imported on first use).
+- :mod:`~rlkit.evaluation.render` -- :func:`render_episodes`: watching or recording
+  episodes (imported on first use).
+- :mod:`~rlkit.evaluation.provenance` -- command, versions, git commit and date of a
+  result; :mod:`~rlkit.evaluation.atomic` -- atomic file writes.
+- :mod:`~rlkit.evaluation.cli` -- the ``rlkit eval`` and ``rlkit render`` commands.
 """
 
 from __future__ import annotations

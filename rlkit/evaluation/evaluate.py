@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import os
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -33,15 +32,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlkit.agents import (
-    Agent,
-    EnvBound,
-    PolicyAgent,
-    Seedable,
-    agent_name,
-    as_agent,
-    load_agent,
-)
+from rlkit.agents import Agent, PolicyAgent, Seedable, agent_name, prepare_agent
 from rlkit.evaluation.metrics import spl
 from rlkit.evaluation.provenance import provenance
 from rlkit.evaluation.records import EpisodeRecord
@@ -293,12 +284,7 @@ def evaluate(
     else:
         env, owned, env_id = make_env(env_or_id, env_kwargs), True, env_or_id
     try:
-        if isinstance(agent, (str, os.PathLike)):
-            actor = load_agent(agent, env, deterministic=deterministic)
-        else:
-            actor = as_agent(agent, deterministic=deterministic)
-        if isinstance(actor, EnvBound) and callable(actor.bind):
-            actor.bind(env)
+        actor = prepare_agent(agent, env, deterministic=deterministic)
         cap = STEP_CAP if max_steps is None else max_steps
         records = _run(actor, env, env_id, episodes, seed_list, cap, progress_bar, name)
     finally:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rlkit.evaluation.atomic import atomic_output
-from rlkit.evaluation.report import TITLES
+from rlkit.evaluation.markdown import TITLES
 from rlkit.evaluation.result import EvalResult
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["METRICS", "EpisodeRecord", "missing_reason"]
+__all__ = ["DEFAULT_METRICS", "METRICS", "EpisodeRecord", "missing_reason"]
 
 #: Numeric metrics, by the column name used in CSV, JSON and ``score_matrix``.
 METRICS = (
@@ -18,6 +18,8 @@ METRICS = (
     "collisions",
     "wall_time_s",
 )
+#: The metrics of :meth:`~rlkit.evaluation.EvalResult.summary` and of reports.
+DEFAULT_METRICS = ("success", "spl", "return")
 
 #: The ``info`` key each env-reported metric comes from.
 _INFO_KEY = {

@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 
-from rlkit.agents import EnvBound, Seedable, as_agent, load_agent
+from rlkit.agents import Seedable, prepare_agent
 from rlkit.evaluation.atomic import atomic_output
 from rlkit.evaluation.evaluate import make_env, reset_seeds, run_episode
 
@@ -117,12 +117,7 @@ def render_episodes(
         frames.append(np.asarray(env.render(), dtype=np.uint8))
 
     try:
-        if isinstance(agent, (str, os.PathLike)):
-            actor = load_agent(agent, env, deterministic=deterministic)
-        else:
-            actor = as_agent(agent, deterministic=deterministic)
-        if isinstance(actor, EnvBound) and callable(actor.bind):
-            actor.bind(env)
+        actor = prepare_agent(agent, env, deterministic=deterministic)
         for index in range(episodes):
             env_seed, agent_seed = reset_seeds(seed, index)
             if isinstance(actor, Seedable) and callable(actor.seed):

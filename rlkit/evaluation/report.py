@@ -1,123 +1,30 @@
-"""Markdown reports: one result's summary, and several results side by side."""
+"""Markdown reports: several results side by side (:func:`compare`).
+
+The formatting they share with one result's report (:func:`result_markdown`,
+:func:`summary_table`, :func:`format_estimate`, :data:`TITLES`) lives in
+:mod:`~rlkit.evaluation.markdown` and is re-exported here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from rlkit.evaluation.metrics import (
-    MetricSummary,
-    probability_of_improvement,
-    stratified_bootstrap_ci,
+from rlkit.evaluation.markdown import (
+    TITLES,
+    format_estimate,
+    markdown_table,
+    result_markdown,
+    summary_table,
 )
-from rlkit.evaluation.result import DEFAULT_METRICS, EvalResult
+from rlkit.evaluation.metrics import probability_of_improvement, stratified_bootstrap_ci
+from rlkit.evaluation.records import DEFAULT_METRICS
+from rlkit.evaluation.result import EvalResult
 
 __all__ = ["compare", "format_estimate", "result_markdown", "summary_table"]
 
-#: Column titles of metrics.
-TITLES = {
-    "success": "Success rate",
-    "spl": "SPL",
-    "return": "Return",
-    "length": "Length",
-    "optimal_length": "Optimal length",
-    "path_length": "Path length",
-    "collisions": "Collisions",
-    "wall_time_s": "Wall time (s)",
-}
+#: Point estimates :func:`compare` can show.
 STATISTICS = ("mean", "median", "iqm")
-
-
-def format_estimate(
-    value: float | None, interval: tuple[float, float] | None = None, digits: int = 3
-) -> str:
-    """``"0.750 [0.250, 1.000]"``; ``"n/a"`` for None.
-
-    Examples
-    --------
-    >>> format_estimate(0.75, (0.25, 1.0))
-    '0.750 [0.250, 1.000]'
-    >>> format_estimate(None)
-    'n/a'
-    """
-    if value is None:
-        return "n/a"
-    text = f"{value:.{digits}f}"
-    if interval is not None:
-        text += f" [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
-    return text
-
-
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str) -> str:
-    """A markdown table; ``align`` has one letter per column, ``l`` or ``r``."""
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |"]
-    lines.append("|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|")
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def summary_table(summary: dict[str, MetricSummary]) -> str:
-    """The markdown table of :meth:`EvalResult.summary`: one row per metric."""
-    percent = next((f"{s.confidence:.0%}" for s in summary.values() if s.available), "95%")
-    header = [
-        "Metric",
-        f"Mean [{percent} CI]",
-        f"IQM [{percent} CI]",
-        "Median",
-        "Optimality gap",
-        "Seeds × tasks",
-        "Episodes",
-        "Note",
-    ]
-    rows = [
-        [
-            TITLES.get(name, name),
-            format_estimate(s.mean, s.mean_ci),
-            format_estimate(s.iqm, s.iqm_ci),
-            format_estimate(s.median),
-            format_estimate(s.optimality_gap) if s.optimality_gap is not None else "",
-            f"{s.n_runs} × {s.n_tasks}" if s.available else "n/a",
-            s.n_episodes,
-            s.note or "",
-        ]
-        for name, s in summary.items()
-    ]
-    return _table(header, rows, "lrrrrrrl")
-
-
-def result_markdown(
-    result: EvalResult, metrics: Sequence[str] = DEFAULT_METRICS, **summary_options: Any
-) -> str:
-    """A markdown report of one result: title, how it was made, summary table."""
-    meta = result.metadata
-    seeds = result.seeds
-    lines = [f"## {result.agent} on {result.env_id}", ""]
-    run = f"{len(result.records)} episodes over {len(seeds)} seeds"
-    if meta.get("episodes_per_seed") is not None:
-        run += f" ({meta['episodes_per_seed']} per seed)"
-    if meta.get("deterministic") is not None:
-        run += ", greedy actions" if meta["deterministic"] else ", sampled actions"
-    if meta.get("max_steps") is not None:
-        run += f", at most {meta['max_steps']} steps"
-    lines.append(f"- Run: {run}")
-    versions = meta.get("versions") or {}
-    made = ", ".join(f"{k} {v}" for k, v in versions.items() if v is not None)
-    if meta.get("git_commit"):
-        made += f", commit {str(meta['git_commit'])[:10]}" + (
-            " (uncommitted changes)" if meta.get("git_dirty") else ""
-        )
-    if made:
-        lines.append(f"- Made with: {made}")
-    if meta.get("command"):
-        lines.append(f"- Command: `{meta['command']}`")
-    if meta.get("date"):
-        lines.append(f"- Date: {meta['date']}")
-    lines += ["", summary_table(result.summary(metrics, **summary_options)), ""]
-    return "\n".join(lines)
 
 
 def compare(
@@ -189,7 +96,7 @@ def compare(
             row.append(format_estimate(value, interval) if s.available else s.note)
         row.append(_improvement(result, results[baseline], first, index == baseline, options))
         rows.append(row)
-    return _table(header, rows, "ll" + "r" * (len(header) - 2)) + "\n"
+    return markdown_table(header, rows, "ll" + "r" * (len(header) - 2)) + "\n"
 
 
 def _improvement(

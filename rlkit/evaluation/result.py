@@ -1,4 +1,8 @@
-"""EvalResult: the episodes of an evaluation, their aggregates, and their files."""
+"""EvalResult: the episodes of an evaluation, their aggregates, and their files.
+
+Its markdown comes from :mod:`~rlkit.evaluation.markdown`; results side by side from
+:func:`~rlkit.evaluation.report.compare`.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from rlkit.evaluation.atomic import atomic_write_text
+from rlkit.evaluation.markdown import result_markdown
 from rlkit.evaluation.metrics import MetricSummary, summarize
-from rlkit.evaluation.records import COLUMNS, EpisodeRecord, missing_reason
+from rlkit.evaluation.records import COLUMNS, DEFAULT_METRICS, EpisodeRecord, missing_reason
 
 __all__ = ["DEFAULT_METRICS", "FORMAT_NAME", "FORMAT_VERSION", "EvalResult"]
 
-#: The metrics of :meth:`EvalResult.summary` and of reports.
-DEFAULT_METRICS = ("success", "spl", "return")
 #: Metrics whose best value is 1; their summaries include the optimality gap.
 BOUNDED_BY_ONE = ("success", "spl")
 #: Tag of the JSON files :meth:`EvalResult.to_json` writes.
@@ -267,9 +270,8 @@ class EvalResult:
         return cls(records, dict(metadata or {}))
 
     def to_markdown(self, metrics: Sequence[str] = DEFAULT_METRICS, **summary_options: Any) -> str:
-        """A markdown report: what was run, and the summary table of ``metrics``."""
-        from rlkit.evaluation.report import result_markdown
-
+        """A markdown report: what was run, and the summary table of ``metrics``
+        (:func:`~rlkit.evaluation.markdown.result_markdown`)."""
         return result_markdown(self, metrics, **summary_options)
 
 

@@ -1,12 +1,28 @@
 """Benchmark sweeps: a grid of (agent, env, seed) cells, run locally or on Ray, reported.
 
-A suite (YAML in ``benchmarks/suites/``, see :mod:`rlkit.sweep.suite` for the schema)
-names envs and agents; each cell trains its agent if the agent's kind trains
-(:mod:`rlkit.sweep.kinds`), evaluates it with :func:`rlkit.evaluation.evaluate` and
-keeps everything in ``<out>/<suite>/cells/<cell>.json`` (:mod:`rlkit.sweep.cells`).
-:func:`run_suite` (:mod:`rlkit.sweep.runner`) skips finished cells, so an interrupted
-suite resumes where it stopped, then writes ``report.md`` and plots
-(:mod:`rlkit.sweep.report`). ``rlkit bench`` (:mod:`rlkit.sweep.cli`) is the command.
+A suite (YAML in ``benchmarks/suites/``) names envs and agents; each cell trains its
+agent if the agent's kind trains, evaluates it with :func:`rlkit.evaluation.evaluate`
+and keeps everything in ``<out>/<suite>/cells/<cell>.json``. :func:`run_suite` skips
+finished cells, so an interrupted suite resumes where it stopped, then writes
+``report.md`` and plots. ``rlkit bench`` is the command.
+
+Where each piece lives:
+
+- :mod:`~rlkit.sweep.suite` -- the parts of a suite: :class:`EnvSpec`,
+  :class:`AgentSpec`, :class:`Cell` (its name, config and fingerprint), :class:`Suite`,
+  :class:`SuiteError`.
+- :mod:`~rlkit.sweep.schema` -- suite files: the YAML schema, :func:`load_suite`,
+  :func:`parse_suite`, ``find_suite``.
+- :mod:`~rlkit.sweep.kinds` -- agent kinds (``planner``, ``q_learning``, ``ppo``,
+  ``bc``, ...): :data:`AGENT_KINDS`, :func:`register_agent_kind`,
+  :class:`TrainedAgent`; the registry in :mod:`~rlkit.sweep.kinds.registry`, each
+  family of kinds in a module of its own.
+- :mod:`~rlkit.sweep.cells` -- one cell: :func:`run_cell` and its JSON file (write,
+  read, reuse, back to an :class:`~rlkit.evaluation.EvalResult`).
+- :mod:`~rlkit.sweep.runner` -- :func:`run_suite` and :class:`SweepRun`: the local
+  process pool or Ray, resuming and interrupts.
+- :mod:`~rlkit.sweep.report` -- :func:`write_report`: ``report.md`` and PNG plots.
+- :mod:`~rlkit.sweep.cli` -- the ``rlkit bench`` command (``python -m rlkit.sweep``).
 
 >>> from rlkit.sweep import parse_suite
 >>> suite = parse_suite({

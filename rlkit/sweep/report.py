@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlkit.evaluation.atomic import atomic_output, atomic_write_text
+from rlkit.evaluation.markdown import TITLES, format_estimate, markdown_table
 from rlkit.evaluation.provenance import provenance
-from rlkit.evaluation.report import TITLES, compare, format_estimate
-from rlkit.evaluation.result import DEFAULT_METRICS, EvalResult
+from rlkit.evaluation.records import DEFAULT_METRICS
+from rlkit.evaluation.report import compare
+from rlkit.evaluation.result import EvalResult
 from rlkit.sweep.cells import cell_path, cell_result, is_finished, read_cell
 from rlkit.sweep.suite import Cell, EnvSpec, Suite
 
@@ -105,7 +107,10 @@ def write_report(
         ]
         if not results:
             continue
-        lines += _env_section(suite, env, results, finished, documents, folder, stamp, plots)
+        env_cells = [c for c in finished if c.env.label == env.label]
+        lines += _env_section(suite, env, results, env_cells, documents)
+        if plots:
+            lines += _plots(env, results, env_cells, documents, folder, stamp)
     lines += _problems(failed, stale, missing, documents)
     path = folder / "report.md"
     atomic_write_text(path, "\n".join(lines).rstrip() + "\n")
@@ -177,12 +182,10 @@ def _env_section(
     suite: Suite,
     env: EnvSpec,
     results: list[EvalResult],
-    finished: list[Cell],
+    cells: list[Cell],
     documents: dict[str, dict[str, Any] | None],
-    folder: Path,
-    stamp: dict[str, Any],
-    plots: bool,
 ) -> list[str]:
+    """The tables of one env: the comparison of its agents, and their training."""
     kwargs = ", ".join(f"{k}={_short(v)}" for k, v in env.kwargs.items())
     title = f"## {env.label}: `{env.id}`" + (f" ({kwargs})" if kwargs else "")
     lines = [title, ""]
@@ -193,8 +196,7 @@ def _env_section(
     table = compare(results, DEFAULT_METRICS, baseline=baseline, n_resamples=N_RESAMPLES)
     lines += [table.rstrip(), ""]
 
-    env_cells = [c for c in finished if c.env.label == env.label]
-    training = _training_rows(suite, env_cells, documents)
+    training = _training_rows(suite, cells, documents)
     if training:
         header = [
             "Agent",
@@ -206,8 +208,6 @@ def _env_section(
             "Last training return",
         ]
         lines += ["Training (mean over seeds):", "", _table(header, training), ""]
-    if plots:
-        lines += _plots(env, results, env_cells, documents, folder, stamp)
     return lines
 
 
@@ -244,6 +244,7 @@ def _plots(
     folder: Path,
     stamp: dict[str, Any],
 ) -> list[str]:
+    """The plots of one env, saved under ``<folder>/plots``: their markdown links."""
     from rlkit.evaluation.plots import plot_comparison, plot_learning_curves
 
     links = []
@@ -251,35 +252,41 @@ def _plots(
         shown = [r for r in results if r.summary([metric], n_resamples=10)[metric].available]
         if not shown:
             continue
-        figure = plot_comparison(
-            shown,
-            metric,
-            n_resamples=N_RESAMPLES,
-            title=f"{env.label}: {TITLES[metric]} (IQM, 95% CI)",
-        )
+        title = f"{env.label}: {TITLES[metric]} (IQM, 95% CI)"
+        figure = plot_comparison(shown, metric, n_resamples=N_RESAMPLES, title=title)
         name = f"{env.label}__{metric}.png"
-        _save(figure, folder / "plots" / name, stamp)
-        links.append(f"![{TITLES[metric]} on {env.label}](plots/{name})")
+        links.append(_plot_link(figure, folder, name, f"{TITLES[metric]} on {env.label}", stamp))
     for key, ylabel in _CURVES.items():
-        curves: dict[str, list[tuple[float, float]]] = {}
-        for cell in cells:
-            document = documents[cell.name]
-            points = ((document or {}).get("train") or {}).get("learning_curve") or []
-            for point in points:
-                if point.get(key) is not None:
-                    pair = (float(point["step"]), float(point[key]))
-                    curves.setdefault(cell.agent.name, []).append(pair)
+        curves = _learning_curves(cells, documents, key)
         if not curves:
             continue
-        figure = plot_learning_curves(
-            curves,
-            ylabel=ylabel,
-            title=f"{env.label}: learning curves (mean, min-max over seeds)",
-        )
+        title = f"{env.label}: learning curves (mean, min-max over seeds)"
+        figure = plot_learning_curves(curves, ylabel=ylabel, title=title)
         name = f"{env.label}__learning_{key.removeprefix('episode_')}.png"
-        _save(figure, folder / "plots" / name, stamp)
-        links.append(f"![{ylabel.capitalize()} on {env.label}](plots/{name})")
+        alt = f"{ylabel.capitalize()} on {env.label}"
+        links.append(_plot_link(figure, folder, name, alt, stamp))
     return [" ".join(links), ""] if links else []
+
+
+def _learning_curves(
+    cells: list[Cell], documents: dict[str, dict[str, Any] | None], key: str
+) -> dict[str, list[tuple[float, float]]]:
+    """``(step, value of key)`` of every learning-curve point of the cells, per agent."""
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for cell in cells:
+        document = documents[cell.name]
+        points = ((document or {}).get("train") or {}).get("learning_curve") or []
+        for point in points:
+            if point.get(key) is not None:
+                pair = (float(point["step"]), float(point[key]))
+                curves.setdefault(cell.agent.name, []).append(pair)
+    return curves
+
+
+def _plot_link(figure: Figure, folder: Path, name: str, alt: str, stamp: dict[str, Any]) -> str:
+    """Save ``figure`` as ``<folder>/plots/<name>``; its markdown image link."""
+    _save(figure, folder / "plots" / name, stamp)
+    return f"![{alt}](plots/{name})"
 
 
 def _save(figure: Figure, path: Path, stamp: dict[str, Any]) -> None:
@@ -345,14 +352,5 @@ def _mean(values: Sequence[float]) -> float:
 def _table(
     header: Sequence[str], rows: Sequence[Sequence[object]], align: str | None = None
 ) -> str:
-    """A markdown table; ``align`` has a letter per column, ``l`` or ``r`` (default: the
-    first column left, the others right)."""
-
-    def cell(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    align = align or "l" + "r" * (len(header) - 1)
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |"]
-    lines.append("|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|")
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+    """A markdown table (default alignment: the first column left, the others right)."""
+    return markdown_table(header, rows, align or "l" + "r" * (len(header) - 1))

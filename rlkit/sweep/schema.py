@@ -35,7 +35,7 @@ import fnmatch
 import importlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +211,29 @@ class _Checker:
             raise self.fail(where, "values must be plain YAML (numbers, strings, lists)") from None
         return dict(value)
 
+    def entries(
+        self, value: object, section: str, name_key: str, required: str, allowed: Sequence[str]
+    ) -> Iterator[tuple[dict[str, Any], str, str]]:
+        """The entries of the list ``section`` (``envs``, ``agents``) as ``(spec, name, where)``.
+
+        Each entry is checked to be a mapping with a valid name under ``name_key``, only
+        ``allowed`` keys, and the ``required`` one; ``where`` names it for error messages,
+        with its name (``agents[2] (q_learning)``).
+        """
+        if not isinstance(value, list) or not value:
+            raise self.fail(section, f"must be a non-empty list of {section}")
+        for index, entry in enumerate(value):
+            where = f"{section}[{index}]"
+            spec = self.mapping(entry, where, None)
+            if name_key not in spec:
+                raise self.fail(where, f"missing the key {name_key!r}")
+            name = self.name(spec[name_key], f"{where}.{name_key}")
+            where = f"{section}[{index}] ({name})"
+            self.keys(spec, where, allowed)
+            if required not in spec:
+                raise self.fail(where, f"missing the key {required!r}")
+            yield spec, name, where
+
 
 def _show(value: object) -> str:
     text = repr(value)
@@ -247,8 +270,6 @@ def parse_suite(data: object, source: str = "<suite>") -> Suite:
     ...
     rlkit.sweep.suite.SuiteError: demo.yaml: envs: must be a non-empty list of envs
     """
-    from rlkit.sweep.kinds import check_agent_kind
-
     check = _Checker(source)
     top = check.mapping(data, "top level", _SUITE_KEYS)
     for key in ("suite", "envs", "agents"):
@@ -265,19 +286,49 @@ def parse_suite(data: object, source: str = "<suite>") -> Suite:
 
     envs = _parse_envs(check, top["envs"])
     labels = [env.label for env in envs]
+    agents = _parse_agents(check, top["agents"], labels, episodes, seeds)
+
+    report = check.mapping(top.get("report") or {}, "report", _REPORT_KEYS)
+    baseline = report.get("baseline")
+    if baseline is not None and baseline not in [a.name for a in agents]:
+        raise check.fail(
+            "report.baseline",
+            f"{baseline!r} is not an agent name ({', '.join(a.name for a in agents)})",
+        )
+    return Suite(name, tuple(envs), tuple(agents), description.strip(), baseline, source)
+
+
+def _parse_envs(check: _Checker, entries: object) -> list[EnvSpec]:
+    envs = []
+    for spec, label, where in check.entries(entries, "envs", "label", "id", _ENV_KEYS):
+        env_id = spec["id"]
+        if not isinstance(env_id, str) or not env_id:
+            raise check.fail(f"{where}.id", f"must be a Gymnasium env id, got {_show(env_id)}")
+        envs.append(
+            EnvSpec(
+                label=label,
+                id=env_id,
+                kwargs=check.kwargs(spec.get("kwargs"), f"{where}.kwargs"),
+                max_steps=check.count(spec.get("max_steps"), f"{where}.max_steps", optional=True),
+            )
+        )
+    _unique(check, "envs", [e.label for e in envs], "label")
+    return envs
+
+
+def _parse_agents(
+    check: _Checker,
+    entries: object,
+    labels: list[str],
+    episodes: int,
+    seeds: tuple[int, ...],
+) -> list[AgentSpec]:
+    """The agents of a suite; ``labels`` are its envs', ``episodes`` and ``seeds`` the
+    defaults."""
+    from rlkit.sweep.kinds import check_agent_kind
+
     agents: list[AgentSpec] = []
-    if not isinstance(top["agents"], list) or not top["agents"]:
-        raise check.fail("agents", "must be a non-empty list of agents")
-    for index, entry in enumerate(top["agents"]):
-        where = f"agents[{index}]"
-        spec = check.mapping(entry, where, None)
-        if "name" not in spec:
-            raise check.fail(where, "missing the key 'name'")
-        agent_name = check.name(spec["name"], f"{where}.name")
-        where = f"agents[{index}] ({agent_name})"
-        check.keys(spec, where, _AGENT_KEYS)
-        if "kind" not in spec:
-            raise check.fail(where, "missing the key 'kind'")
+    for spec, agent_name, where in check.entries(entries, "agents", "name", "kind", _AGENT_KEYS):
         kind = spec["kind"]
         if not isinstance(kind, str):
             raise check.fail(f"{where}.kind", f"must be a kind name, got {_show(kind)}")
@@ -313,44 +364,7 @@ def parse_suite(data: object, source: str = "<suite>") -> Suite:
         )
         agents.append(agent)
     _unique(check, "agents", [a.name for a in agents], "name")
-
-    report = check.mapping(top.get("report") or {}, "report", _REPORT_KEYS)
-    baseline = report.get("baseline")
-    if baseline is not None and baseline not in [a.name for a in agents]:
-        raise check.fail(
-            "report.baseline",
-            f"{baseline!r} is not an agent name ({', '.join(a.name for a in agents)})",
-        )
-    return Suite(name, tuple(envs), tuple(agents), description.strip(), baseline, source)
-
-
-def _parse_envs(check: _Checker, entries: object) -> list[EnvSpec]:
-    if not isinstance(entries, list) or not entries:
-        raise check.fail("envs", "must be a non-empty list of envs")
-    envs = []
-    for index, entry in enumerate(entries):
-        where = f"envs[{index}]"
-        spec = check.mapping(entry, where, None)
-        if "label" not in spec:
-            raise check.fail(where, "missing the key 'label'")
-        label = check.name(spec["label"], f"{where}.label")
-        where = f"envs[{index}] ({label})"
-        check.keys(spec, where, _ENV_KEYS)
-        if "id" not in spec:
-            raise check.fail(where, "missing the key 'id'")
-        env_id = spec["id"]
-        if not isinstance(env_id, str) or not env_id:
-            raise check.fail(f"{where}.id", f"must be a Gymnasium env id, got {_show(env_id)}")
-        envs.append(
-            EnvSpec(
-                label=label,
-                id=env_id,
-                kwargs=check.kwargs(spec.get("kwargs"), f"{where}.kwargs"),
-                max_steps=check.count(spec.get("max_steps"), f"{where}.max_steps", optional=True),
-            )
-        )
-    _unique(check, "envs", [e.label for e in envs], "label")
-    return envs
+    return agents
 
 
 def _unique(check: _Checker, where: str, names: Iterable[str], key: str) -> None:

@@ -25,15 +25,23 @@ envs:
     id: rlkit/GridNav-Map-v0
     kwargs: {map: ".....\\n.#.#.\\n.....", obs: index, goal: [2, 4]}
 """
-TINY = f"""\
-suite: tiny
-defaults: {{episodes: 3, seeds: 2}}
-{TINY_ENV}
-agents:
-  - {{name: planner, kind: planner}}
-  - {{name: random, kind: random}}
-  - {{name: q_learning, kind: q_learning, steps: 400, kwargs: {{learning_rate: 0.5}}}}
-"""
+
+
+def suite_text(name: str, episodes: int, seeds: int, *agents: str) -> str:
+    """A suite on the tiny env; ``agents`` are YAML flow mappings, one per agent."""
+    defaults = f"{{episodes: {episodes}, seeds: {seeds}}}"
+    entries = "".join(f"  - {agent}\n" for agent in agents)
+    return f"suite: {name}\ndefaults: {defaults}\n{TINY_ENV}\nagents:\n{entries}"
+
+
+TINY = suite_text(
+    "tiny",
+    3,
+    2,
+    "{name: planner, kind: planner}",
+    "{name: random, kind: random}",
+    "{name: q_learning, kind: q_learning, steps: 400, kwargs: {learning_rate: 0.5}}",
+)
 
 
 def write_suite(folder: Path, text: str, name: str = "suite.yaml") -> Path:
@@ -82,15 +90,14 @@ def test_local_backend_writes_cells_and_report_then_reuses_them(tmp_path: Path) 
 
 
 def test_failing_cells_record_their_error_and_the_rest_finish(tmp_path: Path) -> None:
-    text = f"""\
-suite: failing
-defaults: {{episodes: 2, seeds: 1}}
-{TINY_ENV}
-agents:
-  - {{name: planner, kind: planner}}
-  - {{name: bad_gamma, kind: q_learning, steps: 100, kwargs: {{gamma: 5}}}}
-  - {{name: missing_plugin, kind: "rlkit_no_such_module:build"}}
-"""
+    text = suite_text(
+        "failing",
+        2,
+        1,
+        "{name: planner, kind: planner}",
+        "{name: bad_gamma, kind: q_learning, steps: 100, kwargs: {gamma: 5}}",
+        '{name: missing_plugin, kind: "rlkit_no_such_module:build"}',
+    )
     suite = load_suite(write_suite(tmp_path, text))
     run = run_suite(suite, out=tmp_path, workers=1, progress_bar=False)
     assert sorted(run.errors) == [
@@ -143,13 +150,7 @@ def test_interrupted_suite_resumes_without_redoing_or_corrupting_cells(
     gate = tmp_path / "gate"
     (tmp_path / "sweep_gate_plugin.py").write_text(GATED.format(gate=str(gate)))
     monkeypatch.syspath_prepend(str(tmp_path))  # workers inherit the driver's sys.path
-    text = f"""\
-suite: long
-defaults: {{episodes: 2, seeds: 8}}
-{TINY_ENV}
-agents:
-  - {{name: gated, kind: "sweep_gate_plugin:gated"}}
-"""
+    text = suite_text("long", 2, 8, '{name: gated, kind: "sweep_gate_plugin:gated"}')
     path = write_suite(tmp_path, text)
     # `python -m rlkit.sweep` with Ctrl-C enabled: a test run started as a background job
     # inherits SIGINT ignored (POSIX shells do that without job control), and Python keeps
@@ -226,14 +227,13 @@ def test_a_dying_worker_fails_its_cell_only(
 ) -> None:
     (tmp_path / "sweep_test_plugins.py").write_text(PLUGINS)
     monkeypatch.syspath_prepend(str(tmp_path))  # workers inherit the driver's sys.path
-    text = f"""\
-suite: crashing
-defaults: {{episodes: 2, seeds: 2}}
-{TINY_ENV}
-agents:
-  - {{name: crash, kind: "sweep_test_plugins:crash", seeds: [0]}}
-  - {{name: plugin, kind: "sweep_test_plugins:planner_too"}}
-"""
+    text = suite_text(
+        "crashing",
+        2,
+        2,
+        '{name: crash, kind: "sweep_test_plugins:crash", seeds: [0]}',
+        '{name: plugin, kind: "sweep_test_plugins:planner_too"}',
+    )
     run = run_suite(load_suite(write_suite(tmp_path, text)), out=tmp_path, workers=1,
                     progress_bar=False, report=False)  # fmt: skip
     assert run.errors == ["crash__tiny-index__seed0"] and len(run.ran) == 3
