@@ -50,10 +50,11 @@ torch.Size([1, 128])
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from rlkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from rlkit.backbones.cards import (
@@ -79,7 +80,7 @@ DEFAULT_BACKBONE = "rlkit-cnn-v2"
 
 #: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
 _MODULES: dict[str, str] = {
-    name: module
+    name: f".{module}"
     for module, names in {
         "data": ("STATE_NAMES", "FrameDataset", "collect_armreach", "collect_gridnav"),
         "encoder": ("ConvEncoder", "resolve_device", "seeded_encoder"),
@@ -119,18 +120,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rlkit.backbones' has no attribute {name!r}")
-    loaded = importlib.import_module(f"rlkit.backbones.{module}")
-    for exported in (n for n, m in _MODULES.items() if m == module):
-        globals()[exported] = getattr(loaded, exported)  # later lookups skip this function
-    return globals()[name]
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
 
 
 class _Package(types.ModuleType):

@@ -39,8 +39,9 @@ Distilling the planner (``rlkit distill``)
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rlkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from rlkit.deep.demos import Demos, collect_demos
@@ -61,25 +62,25 @@ if TYPE_CHECKING:
 
 #: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
 _MODULES: dict[str, str] = {
-    "FINETUNE_MODES": "extractor",
-    "BackboneExtractor": "extractor",
-    "random_shift": "extractor",
-    "add_lora": "lora",
-    "merge_lora": "lora",
-    "POLICIES": "policies",
-    "BackboneDQNPolicy": "policies",
-    "BackbonePPOPolicy": "policies",
-    "BackboneSACPolicy": "policies",
-    "policy_snapshot": "policies",
-    "Demos": "demos",
-    "collect_demos": "demos",
-    "DistillResult": "rounds",
-    "behaviour_cloning": "distill",
-    "dagger": "distill",
-    "TrainResult": "trainer",
-    "load_hyperparams": "hyperparameters",
-    "train": "trainer",
-    "GoalPixels": "wrappers",
+    "FINETUNE_MODES": ".extractor",
+    "BackboneExtractor": ".extractor",
+    "random_shift": ".extractor",
+    "add_lora": ".lora",
+    "merge_lora": ".lora",
+    "POLICIES": ".policies",
+    "BackboneDQNPolicy": ".policies",
+    "BackbonePPOPolicy": ".policies",
+    "BackboneSACPolicy": ".policies",
+    "policy_snapshot": ".policies",
+    "Demos": ".demos",
+    "collect_demos": ".demos",
+    "DistillResult": ".rounds",
+    "behaviour_cloning": ".distill",
+    "dagger": ".distill",
+    "TrainResult": ".trainer",
+    "load_hyperparams": ".hyperparameters",
+    "train": ".trainer",
+    "GoalPixels": ".wrappers",
 }
 
 __all__ = [
@@ -105,14 +106,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rlkit.deep' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"rlkit.deep.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES)

@@ -32,8 +32,7 @@ Where each piece lives (the names in ``__all__`` are importable from here too):
 
 from __future__ import annotations
 
-from typing import Any
-
+from rlkit._lazy import lazy_exports
 from rlkit.evaluation.evaluate import evaluate, make_env, reset_seeds
 from rlkit.evaluation.metrics import (
     MetricSummary,
@@ -70,6 +69,7 @@ __all__ = [
     "stratified_bootstrap_ci",
 ]
 
+#: Plotting and recording pull in matplotlib and imageio: loaded on first use.
 _LAZY = {
     "plot_comparison": "rlkit.evaluation.plots",
     "plot_learning_curves": "rlkit.evaluation.plots",
@@ -77,10 +77,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    # Plotting and recording pull in matplotlib and imageio: only on first use.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -39,6 +39,7 @@ Where each piece lives:
 
 from __future__ import annotations
 
+from rlkit._lazy import lazy_exports
 from rlkit.sweep.kinds import AGENT_KINDS, TrainedAgent, register_agent_kind
 from rlkit.sweep.schema import load_suite, parse_suite
 from rlkit.sweep.suite import AgentSpec, Cell, EnvSpec, Suite, SuiteError
@@ -60,6 +61,8 @@ __all__ = [
     "write_report",
 ]
 
+#: The runner and report pull in the evaluation harness (scipy) and matplotlib:
+#: loaded on first use, so reading a suite stays cheap.
 _LAZY = {
     "SweepRun": "rlkit.sweep.runner",
     "run_suite": "rlkit.sweep.runner",
@@ -68,11 +71,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    # The runner and report pull in the evaluation harness (scipy) and matplotlib:
-    # loaded on first use, so reading a suite stays cheap.
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
