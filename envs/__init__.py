@@ -20,6 +20,20 @@ vectorization_mode="vector_entry_point")`` gives a :class:`envs.grid.GridNavVect
 This package needs gymnasium (and pygame only for ``render_mode="human"``); it never
 imports torch.
 
+Where things are
+----------------
+- ``envs/__init__.py`` (here): :data:`GRIDNAV_IDS` and their registration (the
+  ArmReach ids: :func:`envs.arm.register_arm_envs`).
+- :mod:`envs.grid`, :mod:`envs.arm`: one package per task, each with its own map of
+  modules (config, env, vector env, episodes, observations or drawing).
+- :mod:`envs.base`: what both single envs share: :class:`~envs.base.PlannedEnv`
+  (config spaces, ``render_mode``, ``render()``/``close()``) and
+  :func:`~envs.base.check_discrete_action`.
+- :mod:`envs.vector`: what both vector envs share: :class:`~envs.vector.NumpyVectorEnv`
+  (seeds, reset masks, the three autoreset modes, batched infos, ``final_obs``).
+- :mod:`envs.render`: the pygame :class:`~envs.render.Window` of ``render_mode="human"``.
+- :mod:`envs.play`: keyboard play, ``python -m envs.play rlkit/GridNav-v0``.
+
 Examples
 --------
 >>> import gymnasium as gym

@@ -11,6 +11,23 @@ Both take every :class:`ArmReachEnv` argument (``n_links=``, ``obs=``, ``discret
 ...) and have a vector entry point, so ``gym.make_vec(id, num_envs=N,
 vectorization_mode="vector_entry_point")`` gives an :class:`ArmReachVectorEnv`.
 
+Where things are
+----------------
+- here: :data:`ARMREACH_IDS` and :func:`register_arm_envs`.
+- :mod:`~envs.arm.config`: :class:`ArmReachConfig`, the arguments of both envs (typed
+  signature) checked in named steps, the action decoding, the reward and the
+  observation space; :mod:`~envs.arm.checks` holds the checks of single arguments.
+- :mod:`~envs.arm.env`: :class:`ArmReachEnv`: reset, step, ``expert_action``, the
+  goal-conditioned ``compute_reward``/``compute_terminated``, ``rgb_array`` frames.
+- :mod:`~envs.arm.vector`: :class:`ArmReachVectorEnv`.
+- :mod:`~envs.arm.single` / :mod:`~envs.arm.batch`: the episode state and its step,
+  on Python floats for one arm (``ArmSingle``) and on numpy arrays for N
+  (``ArmBatch``), computing the same numbers.
+- :mod:`~envs.arm.episode`: :class:`EpisodeSampler` (start, goal, plan) and the
+  obstacle layouts (:class:`FixedObstacles`, :class:`RandomObstacles`).
+- :mod:`~envs.arm.expert`: the planner as teacher (``Expert``, ``PathFollower``).
+- :mod:`~envs.arm.drawing`: the numpy rasteriser of scenes (``SceneView``).
+
 Examples
 --------
 >>> import gymnasium as gym

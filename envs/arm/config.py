@@ -17,9 +17,19 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium import spaces
 
-from envs.arm.episode import EpisodeSampler, FixedObstacles, ObstacleLayout, RandomObstacles
+from envs.arm.checks import MIN_PIXELS as MIN_PIXELS  # re-exported: it lived here
+from envs.arm.checks import (
+    check_goal,
+    check_link_lengths,
+    check_start,
+    obstacle_layout,
+    one_of,
+    pixel_shape,
+    positive,
+)
+from envs.arm.episode import EpisodeSampler, ObstacleLayout
+from envs.base import check_discrete_action
 from planners import Circle, Obstacle, PlanarArm
-from planners.arm import MAX_JOINTS
 
 __all__ = [
     "DEFAULT_MAX_STEP",
@@ -41,34 +51,8 @@ DEFAULT_MAX_STEP = 0.1
 FEATURES_PER_OBSTACLE = 5
 # box actions of these dtypes are read without numpy (change_floats)
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-#: Smallest side of a pixel observation or frame.
-MIN_PIXELS = 16
 #: The shown square is this many times the reach, around the base.
 VIEW_MARGIN = 1.1
-
-
-def _positive(value: object, name: str, *, upper: float = math.inf) -> float:
-    if (
-        not isinstance(value, int | float | np.number)
-        or isinstance(value, bool)
-        or not (math.isfinite(float(value)) and 0 < float(value) <= upper)
-    ):
-        bound = "" if upper == math.inf else f" and <= {upper:.6g}"
-        raise ValueError(f"{name} must be a finite number > 0{bound}, got {value!r}")
-    return float(value)
-
-
-def _pixels(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int | np.integer) else value
-    try:
-        height, width = (int(v) for v in pair)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be an int or a (height, width) pair, got {value!r}"
-        ) from None
-    if min(height, width) < MIN_PIXELS:
-        raise ValueError(f"{name} must be at least {MIN_PIXELS} pixels, got {value!r}")
-    return height, width
 
 
 def _numeric(value: object) -> npt.NDArray[Any] | None:
@@ -146,38 +130,35 @@ class ArmReachConfig:
         render_path: bool = False,
         plan_resolution_deg: float | None = None,
     ) -> None:
-        self.arm = arm = PlanarArm(self._link_lengths(n_links, link_lengths), joint_limits)
-        n = self.n_joints = arm.n_joints
+        self.arm = arm = PlanarArm(check_link_lengths(n_links, link_lengths), joint_limits)
+        self.n_joints = arm.n_joints
         self.reach = arm.max_reach
         self.extent = VIEW_MARGIN * self.reach
+        self.layout = obstacle_layout(obstacles, n_obstacles)
+        self.n_slots = self.layout.max_count
+        fixed = self._init_episodes(joint_limits, start, goal, success_radius, plan_resolution_deg)
+        self._init_actions(discrete, max_step, discrete_step)
+        self._init_episode_end(reward_type, terminate_on_success, max_steps)
+        self._init_observations(obs, pixel_size, render_size, render_path, fixed)
 
-        # ---- obstacles
-        if isinstance(obstacles, ObstacleLayout):
-            layout: ObstacleLayout = obstacles
-        elif obstacles is not None:
-            layout = FixedObstacles(list(obstacles))
-        else:
-            layout = FixedObstacles()
-        if not isinstance(n_obstacles, int | np.integer) or n_obstacles < 0:
-            raise ValueError(f"n_obstacles must be an int >= 0, got {n_obstacles!r}")
-        if n_obstacles:
-            if obstacles is not None:
-                raise ValueError(
-                    "pass either obstacles= (fixed obstacles or a layout) or n_obstacles= "
-                    "(random obstacles), not both"
-                )
-            layout = RandomObstacles(int(n_obstacles))
-        self.layout = layout
-        self.n_slots = layout.max_count
-
-        # ---- goal, start, success
+    # ------------------------------------------------------------------ checks, in order
+    def _init_episodes(
+        self,
+        joint_limits: Sequence[tuple[float, float] | None] | None,
+        start: Sequence[float] | None,
+        goal: Sequence[float] | None,
+        success_radius: float | None,
+        plan_resolution_deg: float | None,
+    ) -> Sequence[Obstacle]:
+        """Goal, start, success radius and the episode sampler; returns the fixed obstacles."""
+        arm, layout = self.arm, self.layout
         if success_radius is None:
             success_radius = 0.05 * self.reach
-        self.success_radius = _positive(success_radius, "success_radius")
+        self.success_radius = positive(success_radius, "success_radius")
         fixed = layout.sample(np.random.default_rng(0), self.reach) if layout.fixed else ()
         scene = PlanarArm(arm.link_lengths, joint_limits, fixed)
-        self.goal = None if goal is None else self._check_goal(scene, goal)
-        self.start = None if start is None else self._check_start(scene, start)
+        self.goal = None if goal is None else check_goal(scene, goal, self.reach)
+        self.start = None if start is None else check_start(scene, start)
         if self.start is not None and self.goal is not None:
             gap = float(np.hypot(*(scene.end_effector(self.start) - self.goal)))
             if gap <= self.success_radius:
@@ -186,7 +167,7 @@ class ArmReachConfig:
                     f"= {self.success_radius:.4g}: every episode would start solved"
                 )
         if plan_resolution_deg is not None:
-            plan_resolution_deg = _positive(plan_resolution_deg, "plan_resolution_deg", upper=45)
+            plan_resolution_deg = positive(plan_resolution_deg, "plan_resolution_deg", upper=45)
         self.plan_resolution_deg = plan_resolution_deg
         self.sampler = EpisodeSampler(
             arm,
@@ -199,16 +180,19 @@ class ArmReachConfig:
         self.fixed_arm = self.sampler.fixed_arm
         #: Whether a move must be checked (obstacles or joint limits).
         self.checks_motion = layout.max_count > 0 or not bool(arm.continuous.all())
+        return fixed
 
-        # ---- actions
+    def _init_actions(self, discrete: bool, max_step: float, discrete_step: float | None) -> None:
+        """Step sizes and the joint changes of the discrete actions."""
+        n = self.n_joints
         self.discrete = bool(discrete)
-        self.max_step = _positive(max_step, "max_step", upper=math.pi / 2)
-        levers = float(np.sum(np.arange(1, n + 1) * arm.link_lengths))
+        self.max_step = positive(max_step, "max_step", upper=math.pi / 2)
+        levers = float(np.sum(np.arange(1, n + 1) * self.arm.link_lengths))
         if discrete_step is None:
             # per-joint errors of at most step/2 then move the end effector at most
             # step/2 * levers: within success_radius, so the lattice reaches every goal
             discrete_step = min(self.max_step, 0.999 * 2 * self.success_radius / levers)
-        self.discrete_step = _positive(discrete_step, "discrete_step", upper=math.pi / 2)
+        self.discrete_step = positive(discrete_step, "discrete_step", upper=math.pi / 2)
         #: Joint change of action ``k`` in steps: base-3 digits of ``k`` minus 1, joint 0 first.
         self.increments = np.array(list(itertools.product((-1.0, 0.0, 1.0), repeat=n)))
         self.increments.flags.writeable = False
@@ -220,12 +204,11 @@ class ArmReachConfig:
             tuple(row) for row in (self.increments * self.discrete_step).tolist()
         ]
 
-        # ---- reward and episode end
-        if reward_type not in REWARD_TYPES:
-            raise ValueError(
-                f"reward_type must be one of {list(REWARD_TYPES)}, got {reward_type!r}"
-            )
-        self.reward_type = reward_type
+    def _init_episode_end(
+        self, reward_type: str, terminate_on_success: bool, max_steps: int
+    ) -> None:
+        """Reward, termination and truncation."""
+        self.reward_type = one_of(reward_type, "reward_type", REWARD_TYPES)
         self.terminate_on_success = bool(terminate_on_success)
         if (
             not isinstance(max_steps, int | np.integer)
@@ -235,72 +218,22 @@ class ArmReachConfig:
             raise ValueError(f"max_steps must be an int >= 1, got {max_steps!r}")
         self.max_steps = int(max_steps)
 
-        # ---- observations and rendering
-        if obs not in OBS_MODES:
-            raise ValueError(f"obs must be one of {list(OBS_MODES)}, got {obs!r}")
-        self.obs = obs
-        self.pixel_shape = _pixels(pixel_size, "pixel_size")
-        self.render_shape = _pixels(render_size, "render_size")
+    def _init_observations(
+        self,
+        obs: str,
+        pixel_size: int | tuple[int, int],
+        render_size: int | tuple[int, int],
+        render_path: bool,
+        fixed: Sequence[Obstacle],
+    ) -> None:
+        """Observation mode and space, pixel and frame sizes."""
+        self.obs = one_of(obs, "obs", OBS_MODES)
+        self.pixel_shape = pixel_shape(pixel_size, "pixel_size")
+        self.render_shape = pixel_shape(render_size, "render_size")
         self.render_path = bool(render_path)
-        self.obs_size = 3 * n + 2 + FEATURES_PER_OBSTACLE * self.n_slots
+        self.obs_size = 3 * self.n_joints + 2 + FEATURES_PER_OBSTACLE * self.n_slots
         self.fixed_features = obstacle_features(fixed, self.n_slots)
-        self.observation_space = self._observation_space(layout)
-
-    # ------------------------------------------------------------------ checks
-    @staticmethod
-    def _link_lengths(n_links: int | None, link_lengths: Sequence[float] | None) -> Any:
-        if n_links is not None and (
-            not isinstance(n_links, int | np.integer)
-            or isinstance(n_links, bool)
-            or not 1 <= n_links <= MAX_JOINTS
-        ):
-            raise ValueError(f"n_links must be an int from 1 to {MAX_JOINTS}, got {n_links!r}")
-        if link_lengths is None:
-            count = 2 if n_links is None else int(n_links)
-            return np.full(count, 1.0 / count)  # a reach of 1
-        lengths = np.asarray(link_lengths, dtype=np.float64).reshape(-1)
-        if n_links is not None and lengths.size != n_links:
-            raise ValueError(
-                f"n_links = {n_links} but link_lengths has {lengths.size} entries: give one "
-                "of them, or make them agree"
-            )
-        return lengths  # PlanarArm checks the values and names link_lengths
-
-    def _check_goal(self, scene: PlanarArm, goal: Sequence[float]) -> FloatArray:
-        target = np.asarray(goal, dtype=np.float64)
-        if target.shape != (2,) or not np.isfinite(target).all():
-            raise ValueError(f"goal must be a finite (x, y) point, got {goal!r}")
-        dist = float(np.hypot(*target))
-        slack = 1e-9 * self.reach
-        if not scene.min_reach - slack <= dist <= scene.max_reach + slack:
-            raise ValueError(
-                f"goal = {tuple(target.tolist())} is at distance {dist:.6g} from the base, "
-                f"outside the reachable annulus [{scene.min_reach:.6g}, {scene.max_reach:.6g}]"
-            )
-        solutions = scene.inverse(target, restarts=32)
-        if not solutions:
-            raise ValueError(
-                f"goal = {tuple(target.tolist())}: inverse kinematics found no solution "
-                "(within the joint limits); move it off the edge of the reach"
-            )
-        if not any(not scene.in_collision(q) for q in solutions):
-            raise ValueError(
-                f"goal = {tuple(target.tolist())}: every arm configuration reaching it hits an "
-                "obstacle"
-            )
-        return target
-
-    def _check_start(self, scene: PlanarArm, start: Sequence[float]) -> FloatArray:
-        q = np.asarray(start, dtype=np.float64)
-        if q.shape != (self.n_joints,) or not np.isfinite(q).all():
-            raise ValueError(
-                f"start must be {self.n_joints} finite joint angles (radians), got {start!r}"
-            )
-        if scene.in_collision(q):
-            raise ValueError(
-                f"start = {q.tolist()} is outside the joint limits or hits an obstacle"
-            )
-        return scene.wrap(q)
+        self.observation_space = self._observation_space(self.layout)
 
     # ------------------------------------------------------------------ spaces
     def _observation_space(self, layout: ObstacleLayout) -> spaces.Space[Any]:
@@ -344,18 +277,8 @@ class ArmReachConfig:
     def check_action(self, action: object) -> FloatArray:
         """The joint change (radians) of one action; ValueError naming a bad action."""
         if self.discrete:
-            if isinstance(action, np.ndarray) and action.shape == ():
-                action = action.item()
-            if (
-                isinstance(action, int | np.integer)
-                and not isinstance(action, bool)
-                and 0 <= action < self.n_actions
-            ):
-                return self.increments[int(action)] * self.discrete_step
-            raise ValueError(
-                f"action {action!r} is outside the action space Discrete({self.n_actions}): "
-                f"give an int in 0..{self.n_actions - 1}"
-            )
+            k = check_discrete_action(action, self.n_actions)
+            return self.increments[k] * self.discrete_step
         return self._box_changes(action, (self.n_joints,), "action")
 
     def change_floats(self, action: object) -> Sequence[float]:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 from gymnasium.error import ResetNeeded
 
-from envs.arm.config import DEFAULT_MAX_STEP, ArmReachConfig
+from envs.arm.config import ArmReachConfig
 from envs.arm.drawing import SceneView
-from envs.arm.episode import Episode, ObstacleLayout
+from envs.arm.episode import Episode
 from envs.arm.single import ArmSingle
-from envs.render import Window
-from planners import ArmPlan, Obstacle, PlanarArm
+from envs.base import PlannedEnv
+from planners import ArmPlan, PlanarArm
 
 __all__ = ["ArmReachEnv", "path_trace"]
 
@@ -46,7 +45,7 @@ def path_trace(arm: PlanarArm, path: FloatArray) -> FloatArray:
     return arm.end_effector(np.concatenate(pieces))
 
 
-class ArmReachEnv(gym.Env[Any, Any]):
+class ArmReachEnv(PlannedEnv[Any, Any, ArmReachConfig]):
     """Bring the end effector of a planar arm to a goal point, around obstacles.
 
     ## Description
@@ -125,6 +124,10 @@ class ArmReachEnv(gym.Env[Any, Any]):
 
     ## Arguments
 
+    All keyword arguments; every one but ``render_mode`` goes to
+    :class:`~envs.arm.config.ArmReachConfig`, whose signature gives their types and
+    defaults.
+
     - ``n_links`` (2) or ``link_lengths`` (equal links of total length 1 by default);
       ``joint_limits``: ``(lo, hi)`` or ``None`` per joint, as in
       :class:`planners.PlanarArm`.
@@ -163,69 +166,16 @@ class ArmReachEnv(gym.Env[Any, Any]):
     - v0: Initial version.
     """
 
-    metadata: dict[str, Any] = {  # noqa: RUF012 - an instance variable of gymnasium.Env
-        "render_modes": ["human", "rgb_array"],
-        "render_fps": 20,
-    }
+    metadata: dict[str, Any] = {**PlannedEnv.metadata, "render_fps": 20}  # noqa: RUF012
 
-    def __init__(
-        self,
-        *,
-        n_links: int | None = None,
-        link_lengths: Sequence[float] | None = None,
-        joint_limits: Sequence[tuple[float, float] | None] | None = None,
-        obstacles: Sequence[Obstacle] | ObstacleLayout | None = None,
-        n_obstacles: int = 0,
-        start: Sequence[float] | None = None,
-        goal: Sequence[float] | None = None,
-        obs: str = "flat",
-        discrete: bool = False,
-        max_step: float = DEFAULT_MAX_STEP,
-        discrete_step: float | None = None,
-        reward_type: str = "sparse",
-        success_radius: float | None = None,
-        terminate_on_success: bool = True,
-        max_steps: int = 200,
-        pixel_size: int | tuple[int, int] = 64,
-        render_mode: str | None = None,
-        render_size: int | tuple[int, int] = 256,
-        render_path: bool = False,
-        plan_resolution_deg: float | None = None,
-    ) -> None:
-        self.config = cfg = ArmReachConfig(
-            n_links=n_links,
-            link_lengths=link_lengths,
-            joint_limits=joint_limits,
-            obstacles=obstacles,
-            n_obstacles=n_obstacles,
-            start=start,
-            goal=goal,
-            obs=obs,
-            discrete=discrete,
-            max_step=max_step,
-            discrete_step=discrete_step,
-            reward_type=reward_type,
-            success_radius=success_radius,
-            terminate_on_success=terminate_on_success,
-            max_steps=max_steps,
-            pixel_size=pixel_size,
-            render_size=render_size,
-            render_path=render_path,
-            plan_resolution_deg=plan_resolution_deg,
-        )
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
-        self.render_mode = render_mode
-        self.observation_space = cfg.observation_space
-        self.action_space = cfg.action_space
-        self._state = ArmSingle(cfg)
+    window_title = "rlkit ArmReach"
+
+    def __init__(self, *, render_mode: str | None = None, **kwargs: Any) -> None:
+        super().__init__(ArmReachConfig(**kwargs), render_mode)
+        self._state = ArmSingle(self.config)
         self._ready = False
         self._frame_view: SceneView | None = None
         self._frame_background: npt.NDArray[np.uint8] | None = None
-        self._window: Window | None = None
 
     # ------------------------------------------------------------------ API
     def reset(
@@ -350,28 +300,6 @@ class ArmReachEnv(gym.Env[Any, Any]):
     def plan(self) -> ArmPlan:
         """The planner's path from the start, made at reset."""
         return self._require_episode().plan
-
-    def render(self) -> npt.NDArray[np.uint8] | None:
-        """An RGB frame (``"rgb_array"``), or show it in the window (``"human"``)."""
-        if self.render_mode is None:
-            gym.logger.warn(
-                "render() called without a render_mode: pass render_mode='rgb_array' or "
-                "'human' when creating the environment"
-            )
-            return None
-        frame = self._render_frame()
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = Window("rlkit ArmReach", fps=self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
-
-    def close(self) -> None:
-        """Close the window, if one is open."""
-        if self._window is not None:
-            self._window.close()
-            self._window = None
 
     # ------------------------------------------------------------------ internals
     def _require_episode(self) -> Episode:

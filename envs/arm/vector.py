@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from gymnasium.error import ResetNeeded
-from gymnasium.utils import seeding
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode
 
 from envs.arm.batch import INFO_KEYS, ArmBatch
 from envs.arm.config import ArmReachConfig
 from envs.arm.drawing import SceneView
 from envs.arm.env import ArmReachEnv, path_trace
-from envs.vector import reset_mask, sub_env_seeds
+from envs.vector import NumpyVectorEnv
 
 __all__ = ["ArmReachVectorEnv"]
 
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
-class ArmReachVectorEnv(VectorEnv[Any, Any, Any]):
+
+class ArmReachVectorEnv(NumpyVectorEnv[ArmReachConfig]):
     """``num_envs`` ArmReach environments in one process, stepped with numpy batch operations.
 
     Sub-environment ``i`` behaves exactly like an :class:`~envs.arm.env.ArmReachEnv`
@@ -46,18 +45,9 @@ class ArmReachVectorEnv(VectorEnv[Any, Any, Any]):
 
     Parameters
     ----------
-    num_envs : int
-        Number of sub-environments.
-    autoreset_mode : AutoresetMode or str, default NEXT_STEP
-        Gymnasium 1.x autoreset: ``NEXT_STEP`` (the step after an episode ends resets
-        that sub-environment and ignores its action), ``SAME_STEP`` (reset at once;
-        ``info["final_obs"]`` and ``info["final_info"]`` hold the end of the episode) or
-        ``DISABLED`` (reset with ``reset(options={"reset_mask": mask})``).
-    max_episode_steps : int, optional
-        Truncation limit from :func:`gymnasium.make_vec`; the smaller of it and
-        ``max_steps`` applies.
-    render_mode : {None, "rgb_array"}
-        ``render()`` returns one frame per sub-environment.
+    num_envs, autoreset_mode, max_episode_steps, render_mode
+        As for every :class:`~envs.vector.NumpyVectorEnv` (defaults: 1 sub-environment,
+        autoreset ``NEXT_STEP``, no rendering).
     **kwargs
         The arguments of :class:`~envs.arm.env.ArmReachEnv`.
 
@@ -75,6 +65,8 @@ class ArmReachVectorEnv(VectorEnv[Any, Any, Any]):
     [0.1, 0.1, 0.1]
     """
 
+    info_keys = INFO_KEYS
+
     def __init__(
         self,
         num_envs: int = 1,
@@ -86,81 +78,18 @@ class ArmReachVectorEnv(VectorEnv[Any, Any, Any]):
     ) -> None:
         if not isinstance(num_envs, int | np.integer) or isinstance(num_envs, bool) or num_envs < 1:
             raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
-        self.config = cfg = ArmReachConfig(**kwargs)
-        if max_episode_steps is not None:
-            cfg.max_steps = min(cfg.max_steps, int(max_episode_steps))
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.render_mode = render_mode
-        self.autoreset_mode = AutoresetMode(autoreset_mode)
-        self.metadata = {
-            "render_modes": ["rgb_array"],
-            "render_fps": ArmReachEnv.metadata["render_fps"],
-            "autoreset_mode": self.autoreset_mode,
-        }
-        self.num_envs = n = int(num_envs)
-        self.single_observation_space = cfg.observation_space
-        self.single_action_space = cfg.action_space
-        self.observation_space = batch_space(cfg.observation_space, n)
-        self.action_space = batch_space(cfg.action_space, n)
-        self._batch = ArmBatch(cfg, n)
-        self._rngs: list[np.random.Generator | None] = [None] * n
-        self._autoreset = np.zeros(n, dtype=bool)
-        self._ready = np.zeros(n, dtype=bool)
+        super().__init__(
+            int(num_envs),
+            ArmReachConfig(**kwargs),
+            autoreset_mode=autoreset_mode,
+            max_episode_steps=max_episode_steps,
+            render_mode=render_mode,
+            render_fps=ArmReachEnv.metadata["render_fps"],
+        )
+        self._batch = ArmBatch(self.config, self.num_envs)
         self._frame_view: SceneView | None = None
 
     # ------------------------------------------------------------------ API
-    def reset(
-        self,
-        *,
-        seed: int | Sequence[int | None] | None = None,
-        options: dict[str, Any] | None = None,
-    ) -> tuple[Any, dict[str, Any]]:
-        """Reset all sub-environments (or those in ``options["reset_mask"]``).
-
-        ``seed``: ``None``, an int (sub-environment ``i`` gets ``seed + i``) or one seed
-        per sub-environment.
-        """
-        n = self.num_envs
-        seeds = sub_env_seeds(seed, n)
-        mask = reset_mask(options, n)
-        ids = np.flatnonzero(mask)
-        self._reset_envs(ids, [seeds[i] for i in ids])
-        self._autoreset[mask] = False
-        return self._batch.observe(), self._infos(mask)
-
-    def step(
-        self, actions: npt.ArrayLike
-    ) -> tuple[
-        Any, npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[str, Any]
-    ]:
-        """Step every sub-environment; see the class docstring for autoreset."""
-        if not self._ready.all():
-            raise ResetNeeded("call reset() before step()")
-        change = self.config.check_actions(actions, self.num_envs)
-        resetting = self._autoreset  # all False unless NEXT_STEP
-        any_resetting = bool(resetting.any())
-        rewards, terminated, truncated = self._batch.step(
-            change, ~resetting if any_resetting else None
-        )
-        infos: dict[str, Any] = {}
-        if any_resetting:  # their action was ignored; the reset replaces everything
-            ids = np.flatnonzero(resetting)
-            self._reset_envs(ids, [None] * ids.size)
-            rewards[resetting] = 0.0
-            terminated[resetting] = False
-            truncated[resetting] = False
-        elif self.autoreset_mode == AutoresetMode.SAME_STEP:
-            done = terminated | truncated
-            if done.any():
-                infos = self._final(done)
-                ids = np.flatnonzero(done)
-                self._reset_envs(ids, [None] * ids.size)
-        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            self._autoreset = terminated | truncated
-        infos.update(self._infos(None))
-        return self._batch.observe(), rewards, terminated, truncated, infos
-
     def expert_actions(self) -> npt.NDArray[Any]:
         """The planner's next action in every sub-environment (``ArmReachEnv.expert_action``)."""
         actions = [self._batch.expert_action(i) for i in range(self.num_envs)]
@@ -189,42 +118,17 @@ class ArmReachVectorEnv(VectorEnv[Any, Any, Any]):
         return tuple(frames)
 
     # ------------------------------------------------------------------ internals
-    def _reset_envs(self, ids: npt.NDArray[np.intp], seeds: Sequence[int | None]) -> None:
-        """New episodes for envs ``ids``: drawn one by one, written in batch."""
-        rngs = []
-        for i, seed in zip(ids.tolist(), seeds, strict=True):
-            rng = self._rngs[i]
-            if seed is not None or rng is None:
-                rng = self._rngs[i] = seeding.np_random(seed)[0]
-            rngs.append(rng)
+    def _step_batch(
+        self, actions: npt.ArrayLike, active: BoolArray | None
+    ) -> tuple[FloatArray, BoolArray, BoolArray]:
+        return self._batch.step(self.config.check_actions(actions, self.num_envs), active)
+
+    def _begin(self, ids: npt.NDArray[np.intp], rngs: list[np.random.Generator]) -> None:
+        """New episodes for envs ``ids``: drawn one by one, planned together."""
         self._batch.begin(ids, self.config.sampler.sample_many(rngs))
-        self._ready[ids] = True
 
-    def _infos(self, mask: npt.NDArray[np.bool_] | None) -> dict[str, Any]:
-        """Infos batched as ``VectorEnv._add_info`` does: zeros and a False mask where absent."""
-        values = self._batch.info_values()
-        present = np.ones(self.num_envs, dtype=bool) if mask is None else mask
-        infos: dict[str, Any] = {}
-        for key in INFO_KEYS:
-            value = values[key]
-            if mask is not None:
-                value = np.where(mask, value, np.zeros_like(value))
-            infos[key] = value
-            infos[f"_{key}"] = present.copy()
-        return infos
+    def _observe(self) -> Any:
+        return self._batch.observe()
 
-    def _final(self, done: npt.NDArray[np.bool_]) -> dict[str, Any]:
-        """``final_obs`` and ``final_info`` of the episodes ending now (SAME_STEP)."""
-        obs = self._batch.observe()
-        final_obs = np.full(self.num_envs, None, dtype=object)
-        for i in np.flatnonzero(done):  # what the single env returned
-            if isinstance(obs, dict):
-                final_obs[i] = {key: value[i].copy() for key, value in obs.items()}
-            else:
-                final_obs[i] = obs[i].copy()
-        return {
-            "final_obs": final_obs,
-            "_final_obs": done.copy(),
-            "final_info": self._infos(done),
-            "_final_info": done.copy(),
-        }
+    def _info_values(self) -> dict[str, npt.NDArray[Any]]:
+        return self._batch.info_values()

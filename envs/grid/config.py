@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium import spaces
 
+from envs.base import check_discrete_action
 from envs.grid.episode import EpisodeSampler
 from envs.grid.layouts import FixedLayout, Layout, MapLike, make_layout
 from envs.grid.observations import (
@@ -80,6 +81,24 @@ class GridNavConfig:
         render_path: bool = False,
         render_tile_size: int | None = None,
     ) -> None:
+        self._init_map(layout, size, map, start, goal, num_maps, map_seed, diagonal)
+        self._init_rewards(slip, step_penalty, shaping, gamma, max_steps)
+        self._init_observations(obs, pixel_size, view, view_radius)
+        self._init_rendering(render_path, render_tile_size)
+
+    # ------------------------------------------------------------------ checks, in order
+    def _init_map(
+        self,
+        layout: str | Layout | None,
+        size: int | Sequence[int] | None,
+        map: MapLike | None,
+        start: Sequence[int] | None,
+        goal: Sequence[int] | None,
+        num_maps: int | None,
+        map_seed: int,
+        diagonal: bool,
+    ) -> None:
+        """Layout, episode sampler, map shape and moves."""
         if map is not None:
             if layout not in (None, "map"):
                 raise ValueError(f"pass either map= or layout= (got layout={layout!r} and a map)")
@@ -103,6 +122,10 @@ class GridNavConfig:
         self.moves = MOVES_8 if self.diagonal else MOVES_4
         self.n_actions = len(self.moves)
 
+    def _init_rewards(
+        self, slip: float, step_penalty: float, shaping: bool, gamma: float, max_steps: int | None
+    ) -> None:
+        """Slip, reward terms and the step limit."""
         self.slip = _probability(slip, "slip")
         if not isinstance(step_penalty, int | float | np.number) or not (
             math.isfinite(step_penalty) and step_penalty >= 0
@@ -119,6 +142,10 @@ class GridNavConfig:
             raise ValueError(f"max_steps must be an int >= 1, got {max_steps!r}")
         self.max_steps = int(max_steps)
 
+    def _init_observations(
+        self, obs: str, pixel_size: int | tuple[int, int], view: str, view_radius: int
+    ) -> None:
+        """Observation mode and space, pixel view and its renderer."""
         self.obs = obs
         self.pixel_shape = check_pixel_shape(pixel_size)
         self.observation_space = make_observation_space(obs, self.rows, self.cols, self.pixel_shape)
@@ -150,6 +177,8 @@ class GridNavConfig:
                 )
             self.pixel_renderer = PixelRenderer(grid_h, grid_w, height, width)
 
+    def _init_rendering(self, render_path: bool, render_tile_size: int | None) -> None:
+        """``rgb_array`` frames: the path overlay and the tile size."""
         self.render_path = bool(render_path)
         if render_tile_size is None:
             render_tile_size = max(1, min(32, _MAX_FRAME // max(self.rows, self.cols)))
@@ -175,15 +204,4 @@ class GridNavConfig:
 
     def check_action(self, action: object) -> int:
         """``action`` as an int, or ValueError naming it."""
-        if isinstance(action, np.ndarray) and action.shape == ():
-            action = action.item()
-        if (
-            isinstance(action, int | np.integer)
-            and not isinstance(action, bool)
-            and 0 <= action < self.n_actions
-        ):
-            return int(action)
-        raise ValueError(
-            f"action {action!r} is outside the action space Discrete({self.n_actions}): "
-            f"give an int in 0..{self.n_actions - 1}"
-        )
+        return check_discrete_action(action, self.n_actions)

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 from gymnasium.error import ResetNeeded
 
+from envs.base import PlannedEnv
 from envs.grid.config import GridNavConfig
 from envs.grid.episode import Episode
-from envs.grid.layouts import Layout, MapLike
 from envs.grid.model import Transition, transition_model
-from envs.grid.observations import (
-    AGENT,
-    AGENT_ON_GOAL,
-    FLOOR,
-    GOAL,
-    WALL,
-    PixelRenderer,
-    draw_frame,
-    frame_renderer,
-)
-from envs.render import Window
+from envs.grid.observations import PixelRenderer, draw_frame, frame_renderer
+from envs.grid.observers import Observer
 from planners import GridMap
 
 __all__ = ["SLIP_BUFFER", "GridNavEnv"]
@@ -33,7 +22,7 @@ __all__ = ["SLIP_BUFFER", "GridNavEnv"]
 SLIP_BUFFER = 256
 
 
-class GridNavEnv(gym.Env[Any, np.int64]):
+class GridNavEnv(PlannedEnv[Any, np.int64, GridNavConfig]):
     """Navigate a grid map from a start cell to a goal cell.
 
     ## Description
@@ -100,6 +89,10 @@ class GridNavEnv(gym.Env[Any, np.int64]):
 
     ## Arguments
 
+    All keyword arguments; every one but ``render_mode`` goes to
+    :class:`~envs.grid.config.GridNavConfig`, whose signature gives their types and
+    defaults.
+
     - ``layout``: ``"random"`` (default), ``"empty"``, ``"rooms"``, ``"maze"``, or a
       :class:`envs.grid.layouts.Layout` (e.g. ``RandomLayout(density=0.3)``).
     - ``size``: ``(rows, cols)`` or an int for procedural layouts (default 11).
@@ -141,77 +134,21 @@ class GridNavEnv(gym.Env[Any, np.int64]):
     - v0: Initial version.
     """
 
-    metadata: dict[str, Any] = {  # noqa: RUF012 - an instance variable of gymnasium.Env
-        "render_modes": ["human", "rgb_array"],
-        "render_fps": 8,
-    }
+    metadata: dict[str, Any] = {**PlannedEnv.metadata, "render_fps": 8}  # noqa: RUF012
 
-    def __init__(
-        self,
-        *,
-        layout: str | Layout | None = None,
-        size: int | Sequence[int] | None = None,
-        map: MapLike | None = None,
-        start: Sequence[int] | None = None,
-        goal: Sequence[int] | None = None,
-        num_maps: int | None = None,
-        map_seed: int = 0,
-        obs: str = "symbolic",
-        diagonal: bool = False,
-        slip: float = 0.0,
-        step_penalty: float = 0.0,
-        shaping: bool = False,
-        gamma: float = 0.99,
-        max_steps: int | None = None,
-        pixel_size: int | tuple[int, int] = 64,
-        view: str = "full",
-        view_radius: int = 3,
-        render_mode: str | None = None,
-        render_path: bool = False,
-        render_tile_size: int | None = None,
-    ) -> None:
-        self.config = cfg = GridNavConfig(
-            layout=layout,
-            size=size,
-            map=map,
-            start=start,
-            goal=goal,
-            num_maps=num_maps,
-            map_seed=map_seed,
-            obs=obs,
-            diagonal=diagonal,
-            slip=slip,
-            step_penalty=step_penalty,
-            shaping=shaping,
-            gamma=gamma,
-            max_steps=max_steps,
-            pixel_size=pixel_size,
-            view=view,
-            view_radius=view_radius,
-            render_path=render_path,
-            render_tile_size=render_tile_size,
-        )
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
-        self.render_mode = render_mode
-        self.observation_space = cfg.observation_space
-        self.action_space = cfg.action_space
+    window_title = "rlkit GridNav"
+
+    def __init__(self, *, render_mode: str | None = None, **kwargs: Any) -> None:
+        super().__init__(GridNavConfig(**kwargs), render_mode)
         self._episode: Episode | None = None
         self._agent = 0
         self._steps = 0
         self._path_length = 0.0
         self._slip_draws = np.empty(SLIP_BUFFER)
         self._slip_pos = SLIP_BUFFER
-        self._types = np.empty(cfg.n_cells, dtype=np.uint8)  # FLOOR / WALL / GOAL per cell
-        self._symbolic = np.zeros((3, cfg.rows, cfg.cols), dtype=np.uint8)
-        self._frame = np.zeros((*cfg.pixel_shape, 3), dtype=np.uint8)
-        self._padded = np.empty(0, dtype=np.uint8)  # types with a wall margin (agent view)
+        self._observer = Observer(self.config)
         self._frame_renderer: PixelRenderer | None = None
         self._P: dict[int, dict[int, list[Transition]]] | None = None
-        self._window: Window | None = None
 
     # ------------------------------------------------------------------ API
     def reset(
@@ -222,10 +159,14 @@ class GridNavEnv(gym.Env[Any, np.int64]):
         if seed is not None:
             self._slip_pos = SLIP_BUFFER  # draws of the old generator are stale
         episode = self.config.sampler.sample(self.np_random)
-        self._begin(episode)
+        self._episode = episode
+        self._agent = episode.start
+        self._steps = 0
+        self._path_length = 0.0
+        self._observer.begin(episode)
         if self.render_mode == "human":
             self.render()
-        return self._observe(), self._info()
+        return self._observer.observe(self._agent), self._info()
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Move one cell (or stay, when the move is illegal)."""
@@ -250,10 +191,11 @@ class GridNavEnv(gym.Env[Any, np.int64]):
         reward = cfg.reward(episode.goal, episode.dist, here, there)
         truncated = not terminated and self._steps >= cfg.max_steps
         if there != here:
-            self._move(here, there)
+            self._agent = there
+            self._observer.move(here, there)
         if self.render_mode == "human":
             self.render()
-        return self._observe(), reward, terminated, truncated, self._info()
+        return self._observer.observe(self._agent), reward, terminated, truncated, self._info()
 
     def expert_action(self) -> int:
         """The planner's next action: the legal move minimising cost + cost-to-go.
@@ -302,91 +244,11 @@ class GridNavEnv(gym.Env[Any, np.int64]):
             self._P = transition_model(self.config)
         return self._P
 
-    def render(self) -> npt.NDArray[np.uint8] | None:
-        """An RGB frame (``"rgb_array"``), or show it in the window (``"human"``)."""
-        if self.render_mode is None:
-            gym.logger.warn(
-                "render() called without a render_mode: pass render_mode='rgb_array' or "
-                "'human' when creating the environment"
-            )
-            return None
-        frame = self._render_frame()
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = Window("rlkit GridNav", fps=self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
-
-    def close(self) -> None:
-        """Close the window, if one is open."""
-        if self._window is not None:
-            self._window.close()
-            self._window = None
-
     # ------------------------------------------------------------------ internals
     def _require_episode(self) -> Episode:
         if self._episode is None:
             raise ResetNeeded("call reset() before using the episode")
         return self._episode
-
-    def _begin(self, episode: Episode) -> None:
-        cfg = self.config
-        self._episode = episode
-        self._agent = episode.start
-        self._steps = 0
-        self._path_length = 0.0
-        types = self._types
-        types[:] = np.where(episode.grid.occupancy.ravel(), WALL, FLOOR)
-        types[episode.goal] = GOAL
-        if cfg.obs == "symbolic":
-            sym = self._symbolic.reshape(3, -1)
-            sym[0] = episode.grid.occupancy.ravel()
-            sym[1:] = 0
-            sym[1, episode.start] = 1
-            sym[2, episode.goal] = 1
-        elif cfg.obs == "pixels" and cfg.pixel_renderer is not None:
-            if cfg.view == "full":
-                drawn = types.copy()
-                drawn[episode.start] = AGENT
-                self._frame[:] = cfg.pixel_renderer.draw(drawn)
-            else:
-                k = cfg.view_radius
-                self._padded = np.full((cfg.rows + 2 * k, cfg.cols + 2 * k), WALL, np.uint8)
-                self._padded[k:-k, k:-k] = types.reshape(cfg.rows, cfg.cols)
-
-    def _move(self, here: int, there: int) -> None:
-        self._agent = there
-        cfg = self.config
-        if cfg.obs == "symbolic":
-            sym = self._symbolic.reshape(3, -1)
-            sym[1, here] = 0
-            sym[1, there] = 1
-        elif cfg.obs == "pixels" and cfg.view == "full" and cfg.pixel_renderer is not None:
-            flat = self._frame.reshape(-1, 3)
-            cfg.pixel_renderer.paint(flat, here, FLOOR)  # the agent never leaves the goal
-            on_goal = self._episode is not None and there == self._episode.goal
-            cfg.pixel_renderer.paint(flat, there, AGENT_ON_GOAL if on_goal else AGENT)
-
-    def _observe(self) -> Any:
-        cfg = self.config
-        if cfg.obs == "index":
-            return self._agent
-        if cfg.obs == "coords":
-            episode = self._require_episode()
-            return np.array(
-                [*divmod(self._agent, cfg.cols), *divmod(episode.goal, cfg.cols)], dtype=np.int64
-            )
-        if cfg.obs == "symbolic":
-            return self._symbolic.copy()
-        if cfg.view == "full":
-            return self._frame.copy()
-        assert cfg.pixel_renderer is not None
-        k = cfg.view_radius
-        r, c = divmod(self._agent, cfg.cols)
-        window = self._padded[r : r + 2 * k + 1, c : c + 2 * k + 1].copy()
-        window[k, k] = AGENT_ON_GOAL if window[k, k] == GOAL else AGENT
-        return cfg.pixel_renderer.draw(window.ravel())
 
     def _info(self) -> dict[str, Any]:
         episode = self._require_episode()

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from gymnasium.error import ResetNeeded
-from gymnasium.utils import seeding
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode
 
 from envs.grid.config import GridNavConfig
 from envs.grid.env import SLIP_BUFFER, GridNavEnv
 from envs.grid.episode import Episode
-from envs.grid.observations import (
-    AGENT,
-    AGENT_ON_GOAL,
-    FLOOR,
-    GOAL,
-    WALL,
-    PixelRenderer,
-    draw_frame,
-    frame_renderer,
-)
-from envs.vector import reset_mask, sub_env_seeds
+from envs.grid.observations import PixelRenderer, draw_frame, frame_renderer
+from envs.grid.observers import BatchObserver
+from envs.vector import NumpyVectorEnv
 
 __all__ = ["GridNavVectorEnv"]
 
-_INFO_KEYS = ("is_success", "optimal_length", "path_length", "distance_to_goal")
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 
-class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
+class GridNavVectorEnv(NumpyVectorEnv[GridNavConfig]):
     """``num_envs`` GridNav environments in one process, stepped with numpy batch operations.
 
     Sub-environment ``i`` behaves exactly like a :class:`~envs.grid.env.GridNavEnv` made
@@ -59,21 +48,11 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
 
     Parameters
     ----------
-    num_envs : int
-        Number of sub-environments.
+    num_envs, autoreset_mode, max_episode_steps, render_mode
+        As for every :class:`~envs.vector.NumpyVectorEnv` (defaults: 1 sub-environment,
+        autoreset ``NEXT_STEP``, no rendering).
     copy : bool, default True
         Return copies of the observation buffers (see above).
-    autoreset_mode : AutoresetMode or str, default NEXT_STEP
-        Gymnasium 1.x autoreset: ``NEXT_STEP`` (the step after an episode ends resets
-        that sub-environment and ignores its action), ``SAME_STEP`` (reset at once;
-        ``info["final_obs"]`` and ``info["final_info"]`` hold the end of the episode) or
-        ``DISABLED`` (reset with ``reset(options={"reset_mask": mask})``).
-    max_episode_steps : int, optional
-        Truncation limit from :func:`gymnasium.make_vec`; the smaller of it and
-        ``max_steps`` applies. (A :class:`~gymnasium.wrappers.TimeLimit` around a single
-        env would also truncate an episode that terminates on its last step.)
-    render_mode : {None, "rgb_array"}
-        ``render()`` returns one frame per sub-environment.
     **kwargs
         The arguments of :class:`~envs.grid.env.GridNavEnv`.
 
@@ -90,6 +69,8 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
     [1.0, 1.0, 1.0]
     """
 
+    info_keys = ("is_success", "optimal_length", "path_length", "distance_to_goal")
+
     def __init__(
         self,
         num_envs: int = 1,
@@ -102,28 +83,18 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
     ) -> None:
         if not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise ValueError(f"num_envs must be an int >= 1, got {num_envs!r}")
-        self.config = cfg = GridNavConfig(**kwargs)
-        if max_episode_steps is not None:
-            cfg.max_steps = min(cfg.max_steps, int(max_episode_steps))
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self.render_mode = render_mode
-        self.autoreset_mode = AutoresetMode(autoreset_mode)
-        self.metadata = {
-            "render_modes": ["rgb_array"],
-            "render_fps": GridNavEnv.metadata["render_fps"],
-            "autoreset_mode": self.autoreset_mode,
-        }
-        self.num_envs = n = int(num_envs)
+        super().__init__(
+            int(num_envs),
+            GridNavConfig(**kwargs),
+            autoreset_mode=autoreset_mode,
+            max_episode_steps=max_episode_steps,
+            render_mode=render_mode,
+            render_fps=GridNavEnv.metadata["render_fps"],
+        )
+        n, cfg = self.num_envs, self.config
         self.copy = copy
-        self.single_observation_space = cfg.observation_space
-        self.single_action_space = cfg.action_space
-        self.observation_space = batch_space(cfg.observation_space, n)
-        self.action_space = batch_space(cfg.action_space, n)
-
         sampler = cfg.sampler
         n_cells, n_act = cfg.n_cells, cfg.n_actions
-        self._rngs: list[np.random.Generator | None] = [None] * n
         self._slip_draws = np.empty((n, SLIP_BUFFER))
         self._slip_pos = np.full(n, SLIP_BUFFER, dtype=np.intp)
         self._episodes: list[Episode | None] = [None] * n
@@ -132,8 +103,6 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
         self._steps = np.zeros(n, dtype=np.int64)
         self._path_length = np.zeros(n)
         self._optimal = np.zeros(n)
-        self._autoreset = np.zeros(n, dtype=bool)
-        self._ready = np.zeros(n, dtype=bool)
         # Tables flattened; env i reads its own slice (or the shared one: offset 0).
         if sampler.fixed_map:
             next_cell, cost = sampler.tables
@@ -151,83 +120,10 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
             self._dist = np.zeros(n * n_cells)
             self._dist_off = np.arange(n, dtype=np.int64) * n_cells
         self._env_ids = np.arange(n)
-        self._symbolic = np.zeros((n, 3, n_cells), dtype=np.uint8)
-        self._symbolic_obs = self._symbolic.reshape(n, 3, cfg.rows, cfg.cols)  # a view
-        self._frames = np.zeros((n, *cfg.pixel_shape, 3), dtype=np.uint8)
-        k = cfg.view_radius
-        self._padded = np.zeros((n, cfg.rows + 2 * k, cfg.cols + 2 * k), dtype=np.uint8)
+        self._observer = BatchObserver(cfg, n)
         self._frame_renderer: PixelRenderer | None = None
 
     # ------------------------------------------------------------------ API
-    def reset(
-        self,
-        *,
-        seed: int | Sequence[int | None] | None = None,
-        options: dict[str, Any] | None = None,
-    ) -> tuple[Any, dict[str, Any]]:
-        """Reset all sub-environments (or those in ``options["reset_mask"]``).
-
-        ``seed``: ``None``, an int (sub-environment ``i`` gets ``seed + i``) or one seed
-        per sub-environment.
-        """
-        n = self.num_envs
-        seeds = sub_env_seeds(seed, n)
-        mask = reset_mask(options, n)
-        ids = np.flatnonzero(mask)
-        self._reset_envs(ids, [seeds[i] for i in ids])
-        self._autoreset[mask] = False
-        return self._observe(), self._infos(mask)
-
-    def step(
-        self, actions: npt.ArrayLike
-    ) -> tuple[
-        Any, npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.bool_], dict[str, Any]
-    ]:
-        """Step every sub-environment; see the class docstring for autoreset."""
-        if not self._ready.all():
-            raise ResetNeeded("call reset() before step()")
-        cfg = self.config
-        a = self._check_actions(actions)
-        resetting = self._autoreset  # all False unless NEXT_STEP
-        any_resetting = bool(resetting.any())
-        if cfg.slip > 0.0:
-            a = self._slip(a, ~resetting if any_resetting else None)
-        here = self._agent
-        flat = self._table_off + here * cfg.n_actions + a
-        there = self._next[flat]
-        cost = self._cost[flat]
-        if any_resetting:  # their action is ignored; the reset below replaces everything
-            there = np.where(resetting, here, there)
-            cost = np.where(resetting, 0.0, cost)
-        self._path_length += cost
-        self._steps += 1
-        terminated = there == self._goal
-        rewards = terminated.astype(np.float64) - cfg.step_penalty
-        if cfg.shaping:  # gamma * Phi(s') - Phi(s) with Phi = -dist
-            rewards += (
-                self._dist[self._dist_off + here] - cfg.gamma * self._dist[self._dist_off + there]
-            )
-        truncated = ~terminated & (self._steps >= cfg.max_steps)
-        self._move(here, there, terminated)
-        self._agent = there
-        infos: dict[str, Any] = {}
-        if any_resetting:
-            ids = np.flatnonzero(resetting)
-            self._reset_envs(ids, [None] * ids.size)
-            rewards[resetting] = 0.0
-            terminated[resetting] = False
-            truncated[resetting] = False
-        elif self.autoreset_mode == AutoresetMode.SAME_STEP:
-            done = terminated | truncated
-            if done.any():
-                infos = self._final(done)
-                ids = np.flatnonzero(done)
-                self._reset_envs(ids, [None] * ids.size)
-        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            self._autoreset = terminated | truncated
-        infos.update(self._infos(None))
-        return self._observe(), rewards, terminated, truncated, infos
-
     def expert_actions(self) -> npt.NDArray[np.int64]:
         """The planner's next action in every sub-environment (see ``GridNavEnv.expert_action``)."""
         cfg = self.config
@@ -295,22 +191,46 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
         a[ids] = np.where(u < cfg.slip, random_action, a[ids])
         return a
 
-    def _reset_envs(self, ids: npt.NDArray[np.intp], seeds: Sequence[int | None]) -> None:
+    def _step_batch(
+        self, actions: npt.ArrayLike, active: BoolArray | None
+    ) -> tuple[FloatArray, BoolArray, BoolArray]:
+        cfg = self.config
+        a = self._check_actions(actions)
+        if cfg.slip > 0.0:
+            a = self._slip(a, active)
+        here = self._agent
+        flat = self._table_off + here * cfg.n_actions + a
+        there = self._next[flat]
+        cost = self._cost[flat]
+        if active is not None:  # the others' action is ignored: the reset replaces everything
+            there = np.where(active, there, here)
+            cost = np.where(active, cost, 0.0)
+        self._path_length += cost
+        self._steps += 1
+        terminated = there == self._goal
+        rewards = terminated.astype(np.float64) - cfg.step_penalty
+        if cfg.shaping:  # gamma * Phi(s') - Phi(s) with Phi = -dist
+            rewards += (
+                self._dist[self._dist_off + here] - cfg.gamma * self._dist[self._dist_off + there]
+            )
+        truncated = ~terminated & (self._steps >= cfg.max_steps)
+        self._observer.move(here, there, terminated)
+        self._agent = there
+        return rewards, terminated, truncated
+
+    def _reseeded(self, i: int) -> None:
+        self._slip_pos[i] = SLIP_BUFFER  # draws of the old generator are stale
+
+    def _begin(self, ids: npt.NDArray[np.intp], rngs: list[np.random.Generator]) -> None:
         """New episodes for envs ``ids``: drawn one by one, written in batch."""
         cfg = self.config
         episodes = []
-        for i, seed in zip(ids.tolist(), seeds, strict=True):
-            if seed is not None or self._rngs[i] is None:
-                self._rngs[i], _ = seeding.np_random(seed)
-                self._slip_pos[i] = SLIP_BUFFER  # draws of the old generator are stale
-            rng = self._rngs[i]
-            assert rng is not None
+        for i, rng in zip(ids.tolist(), rngs, strict=True):
             episode = cfg.sampler.sample(rng)
             self._episodes[i] = episode
             episodes.append(episode)
         starts = np.array([e.start for e in episodes], dtype=np.int64)
         goals = np.array([e.goal for e in episodes], dtype=np.int64)
-        self._ready[ids] = True
         self._agent[ids] = starts
         self._goal[ids] = goals
         self._steps[ids] = 0
@@ -322,102 +242,15 @@ class GridNavVectorEnv(VectorEnv[Any, Any, Any]):
             self._cost.reshape(n, -1)[ids] = np.stack([e.move_cost.ravel() for e in episodes])
         if not cfg.sampler.fixed_goal:
             self._dist.reshape(n, -1)[ids] = np.stack([e.dist for e in episodes])
-        if cfg.obs not in ("symbolic", "pixels"):
-            return
-        if cfg.sampler.fixed_map:
-            occupancy = np.broadcast_to(cfg.sampler.grid.occupancy.ravel(), (ids.size, cfg.n_cells))
-        else:
-            occupancy = np.stack([e.grid.occupancy.ravel() for e in episodes])
-        rows = np.arange(ids.size)
-        if cfg.obs == "symbolic":
-            self._symbolic[ids, 0] = occupancy
-            self._symbolic[ids, 1:] = 0
-            self._symbolic[ids, 1, starts] = 1
-            self._symbolic[ids, 2, goals] = 1
-        elif cfg.pixel_renderer is not None:
-            types = np.where(occupancy, WALL, FLOOR).astype(np.uint8)
-            types[rows, goals] = GOAL
-            if cfg.view == "full":
-                types[rows, starts] = AGENT
-                self._frames[ids] = cfg.pixel_renderer.draw(types)
-            else:
-                k = cfg.view_radius
-                self._padded[ids] = WALL
-                self._padded[ids, k:-k, k:-k] = types.reshape(-1, cfg.rows, cfg.cols)
-
-    def _move(
-        self,
-        here: npt.NDArray[np.int64],
-        there: npt.NDArray[np.int64],
-        terminated: npt.NDArray[np.bool_],
-    ) -> None:
-        cfg = self.config
-        if cfg.obs == "symbolic":
-            self._symbolic[self._env_ids, 1, here] = 0
-            self._symbolic[self._env_ids, 1, there] = 1
-        elif cfg.obs == "pixels" and cfg.view == "full" and cfg.pixel_renderer is not None:
-            moved = np.flatnonzero(here != there)
-            if moved.size:
-                flat = self._frames.reshape(self.num_envs, -1, 3)
-                renderer = cfg.pixel_renderer
-                renderer.paint_batch(flat, moved, here[moved], FLOOR)
-                walk, arrive = moved[~terminated[moved]], moved[terminated[moved]]
-                renderer.paint_batch(flat, walk, there[walk], AGENT)
-                renderer.paint_batch(flat, arrive, there[arrive], AGENT_ON_GOAL)
+        self._observer.begin(ids, episodes, starts, goals)
 
     def _observe(self) -> Any:
-        cfg = self.config
-        if cfg.obs == "index":
-            return self._agent.copy()
-        if cfg.obs == "coords":
-            out = np.empty((self.num_envs, 4), dtype=np.int64)
-            out[:, 0], out[:, 1] = np.divmod(self._agent, cfg.cols)
-            out[:, 2], out[:, 3] = np.divmod(self._goal, cfg.cols)
-            return out
-        if cfg.obs == "symbolic":
-            return self._symbolic_obs.copy() if self.copy else self._symbolic_obs
-        if cfg.view == "full":
-            return self._frames.copy() if self.copy else self._frames
-        assert cfg.pixel_renderer is not None
-        k = cfg.view_radius
-        side = np.arange(2 * k + 1)
-        rows, cols = np.divmod(self._agent, cfg.cols)
-        window = self._padded[
-            self._env_ids[:, None, None],
-            rows[:, None, None] + side[None, :, None],
-            cols[:, None, None] + side[None, None, :],
-        ]
-        centre = window[:, k, k]
-        window[:, k, k] = np.where(centre == GOAL, AGENT_ON_GOAL, AGENT)
-        return cfg.pixel_renderer.draw(window.reshape(self.num_envs, -1))
+        return self._observer.observe(self._agent, self._goal, self.copy)
 
-    def _infos(self, mask: npt.NDArray[np.bool_] | None) -> dict[str, Any]:
-        """Infos batched as ``VectorEnv._add_info`` does: zeros and a False mask where absent."""
-        values = {
+    def _info_values(self) -> dict[str, npt.NDArray[Any]]:
+        return {
             "is_success": self._agent == self._goal,
             "optimal_length": self._optimal.copy(),
             "path_length": self._path_length.copy(),
             "distance_to_goal": self._dist[self._dist_off + self._agent],
-        }
-        present = np.ones(self.num_envs, dtype=bool) if mask is None else mask
-        infos: dict[str, Any] = {}
-        for key in _INFO_KEYS:
-            value = values[key]
-            if mask is not None:
-                value = np.where(mask, value, np.zeros_like(value))
-            infos[key] = value
-            infos[f"_{key}"] = present.copy()
-        return infos
-
-    def _final(self, done: npt.NDArray[np.bool_]) -> dict[str, Any]:
-        """``final_obs`` and ``final_info`` of the episodes ending now (SAME_STEP)."""
-        obs = self._observe()
-        final_obs = np.full(self.num_envs, None, dtype=object)
-        for i in np.flatnonzero(done):  # what the single env returned: an int or an array
-            final_obs[i] = int(obs[i]) if self.config.obs == "index" else obs[i].copy()
-        return {
-            "final_obs": final_obs,
-            "_final_obs": done.copy(),
-            "final_info": self._infos(done),
-            "_final_info": done.copy(),
         }

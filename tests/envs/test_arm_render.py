@@ -115,13 +115,6 @@ def test_human_mode_runs_headless() -> None:
     env.close()  # twice is fine
 
 
-def test_render_without_mode_warns() -> None:
-    env = ArmReachEnv()
-    env.reset(seed=0)
-    with pytest.warns(UserWarning, match="render_mode"):
-        assert env.render() is None
-
-
 def test_vector_render_matches_single_envs() -> None:
     vec = ArmReachVectorEnv(3, render_mode="rgb_array", render_path=True, n_obstacles=2)
     vec.reset(seed=10)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.error import ResetNeeded
-from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from envs.arm import ArmReachVectorEnv, register_arm_envs
@@ -22,42 +22,10 @@ N = 4
 SHORT: dict[str, Any] = {"max_steps": 12}
 
 
-def _pair(
-    env_id: str, mode: AutoresetMode = AutoresetMode.NEXT_STEP, **kwargs: Any
-) -> tuple[ArmReachVectorEnv, SyncVectorEnv]:
-    spec_kwargs = dict(gym.spec(env_id).kwargs)
-    vec = ArmReachVectorEnv(N, autoreset_mode=mode, **{**spec_kwargs, **kwargs})
-    sync = SyncVectorEnv(
-        [lambda: gym.make(env_id, **kwargs) for _ in range(N)], autoreset_mode=mode
-    )
-    return vec, sync
-
-
-def _assert_same(a: Any, b: Any, what: str) -> None:
-    assert data_equivalence(a, b, exact=True), f"{what} differ:\n{a}\n{b}"
-
-
-def _run_both(
-    vec: ArmReachVectorEnv, sync: SyncVectorEnv, steps: int, seed: int = 3, random_every: int = 3
-) -> None:
-    _assert_same(vec.reset(seed=seed), sync.reset(seed=seed), "reset")
-    rng = np.random.default_rng(seed)
-    space = vec.single_action_space
-    for t in range(steps):
-        if t % random_every:  # expert moves end episodes; random ones collide and truncate
-            actions = vec.expert_actions()
-            _assert_same(actions, np.array(sync.call("expert_action")), f"expert at {t}")
-        elif isinstance(space, gym.spaces.Discrete):
-            actions = rng.integers(0, int(space.n), N)
-        else:
-            actions = rng.uniform(-1, 1, (N, *space.shape)).astype(np.float32)
-        for name, a, b in zip(
-            ("obs", "rewards", "terminations", "truncations", "infos"),
-            vec.step(actions),
-            sync.step(actions),
-            strict=True,
-        ):
-            _assert_same(a, b, f"{name} at step {t}")
+#: The conftest fixtures' types.
+AssertSame = Callable[[Any, Any, str], None]
+RunBoth = Callable[..., None]
+PairMaker = Callable[..., tuple[ArmReachVectorEnv, SyncVectorEnv]]
 
 
 CASES: list[tuple[str, dict[str, Any]]] = [
@@ -81,25 +49,38 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("env_id", "kwargs"), CASES)
-def test_vector_equals_single_envs(env_id: str, kwargs: dict[str, Any]) -> None:
+def test_vector_equals_single_envs(
+    vector_pair: PairMaker, run_both: RunBoth, env_id: str, kwargs: dict[str, Any]
+) -> None:
     kwargs = dict(kwargs)
     random_every = kwargs.pop("random_every", 3)
-    vec, sync = _pair(env_id, **SHORT, **kwargs)
-    _run_both(vec, sync, steps=40, random_every=random_every)
+    vec, sync = vector_pair(ArmReachVectorEnv, N, env_id, **SHORT, **kwargs)
+    run_both(vec, sync, steps=40, seed=3, random_every=random_every)
 
 
 @pytest.mark.parametrize("obs", ["flat", "dict"])
-def test_same_step_autoreset_equals_single_envs(obs: str) -> None:
-    vec, sync = _pair("rlkit/ArmReachObstacles-v0", AutoresetMode.SAME_STEP, obs=obs, **SHORT)
+def test_same_step_autoreset_equals_single_envs(
+    vector_pair: PairMaker, run_both: RunBoth, obs: str
+) -> None:
+    vec, sync = vector_pair(
+        ArmReachVectorEnv,
+        N,
+        "rlkit/ArmReachObstacles-v0",
+        AutoresetMode.SAME_STEP,
+        obs=obs,
+        **SHORT,
+    )
     assert vec.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
-    _run_both(vec, sync, steps=30)
+    run_both(vec, sync, steps=30, seed=3, random_every=3)
 
 
-def test_disabled_autoreset_resets_by_mask() -> None:
-    vec, sync = _pair("rlkit/ArmReach-v0", AutoresetMode.DISABLED, **SHORT)
-    _assert_same(vec.reset(seed=0), sync.reset(seed=0), "reset")
+def test_disabled_autoreset_resets_by_mask(vector_pair: PairMaker, assert_same: AssertSame) -> None:
+    vec, sync = vector_pair(
+        ArmReachVectorEnv, N, "rlkit/ArmReach-v0", AutoresetMode.DISABLED, **SHORT
+    )
+    assert_same(vec.reset(seed=0), sync.reset(seed=0), "reset")
     mask = np.array([True, False, True, False])
-    _assert_same(
+    assert_same(
         vec.reset(options={"reset_mask": mask}),
         sync.reset(options={"reset_mask": mask}),
         "masked reset",

@@ -54,13 +54,6 @@ def test_frame_shows_map_agent_goal_and_path() -> None:
     assert dots == set(path[1:-1])
 
 
-def test_render_without_mode_warns() -> None:
-    env = GridNavEnv()
-    env.reset(seed=0)
-    with pytest.warns(UserWarning, match="render_mode"):
-        assert env.render() is None
-
-
 def test_human_mode_runs_headless() -> None:
     env = gym.make("rlkit/GridNav-Maze-v0", render_mode="human")
     env.reset(seed=0)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.error import ResetNeeded
-from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 import envs
@@ -19,38 +19,10 @@ N = 5
 BUSY: dict[str, Any] = {"slip": 0.25, "shaping": True, "step_penalty": 0.01, "max_steps": 25}
 
 
-def _pair(
-    env_id: str, mode: AutoresetMode = AutoresetMode.NEXT_STEP, **kwargs: Any
-) -> tuple[GridNavVectorEnv, SyncVectorEnv]:
-    spec_kwargs = dict(gym.spec(env_id).kwargs)
-    vec = GridNavVectorEnv(N, autoreset_mode=mode, **{**spec_kwargs, **kwargs})
-    sync = SyncVectorEnv(
-        [lambda: gym.make(env_id, **kwargs) for _ in range(N)], autoreset_mode=mode
-    )
-    return vec, sync
-
-
-def _assert_same(a: Any, b: Any, what: str) -> None:
-    assert data_equivalence(a, b, exact=True), f"{what} differ:\n{a}\n{b}"
-
-
-def _run_both(vec: GridNavVectorEnv, sync: SyncVectorEnv, steps: int, seed: int = 3) -> None:
-    _assert_same(vec.reset(seed=seed), sync.reset(seed=seed), "reset")
-    rng = np.random.default_rng(seed)
-    n_actions = int(vec.single_action_space.n)  # type: ignore[attr-defined]
-    for t in range(steps):
-        if t % 2:  # expert moves end episodes, random ones wander into truncation
-            actions = vec.expert_actions()
-            _assert_same(actions, np.array(sync.call("expert_action")), f"expert at {t}")
-        else:
-            actions = rng.integers(0, n_actions, N)
-        for name, a, b in zip(
-            ("obs", "rewards", "terminations", "truncations", "infos"),
-            vec.step(actions),
-            sync.step(actions),
-            strict=True,
-        ):
-            _assert_same(a, b, f"{name} at step {t}")
+#: The conftest fixtures' types.
+AssertSame = Callable[[Any, Any, str], None]
+RunBoth = Callable[..., None]
+PairMaker = Callable[..., tuple[GridNavVectorEnv, SyncVectorEnv]]
 
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
@@ -68,37 +40,53 @@ CASES += [
 
 
 @pytest.mark.parametrize(("env_id", "obs", "kwargs"), CASES)
-def test_vector_equals_single_envs(env_id: str, obs: str, kwargs: dict[str, Any]) -> None:
-    vec, sync = _pair(env_id, obs=obs, **BUSY, **kwargs)
-    _run_both(vec, sync, steps=80)
+def test_vector_equals_single_envs(
+    vector_pair: PairMaker, run_both: RunBoth, env_id: str, obs: str, kwargs: dict[str, Any]
+) -> None:
+    vec, sync = vector_pair(GridNavVectorEnv, N, env_id, obs=obs, **BUSY, **kwargs)
+    run_both(vec, sync, steps=80, seed=3, random_every=2)
 
 
 @pytest.mark.parametrize("obs", ["index", "pixels"])
-def test_same_step_autoreset_equals_single_envs(obs: str) -> None:
-    vec, sync = _pair("rlkit/GridNav-Map-v0", AutoresetMode.SAME_STEP, obs=obs, goal=(2, 2), **BUSY)
+def test_same_step_autoreset_equals_single_envs(
+    vector_pair: PairMaker, run_both: RunBoth, obs: str
+) -> None:
+    vec, sync = vector_pair(
+        GridNavVectorEnv,
+        N,
+        "rlkit/GridNav-Map-v0",
+        AutoresetMode.SAME_STEP,
+        obs=obs,
+        goal=(2, 2),
+        **BUSY,
+    )
     assert vec.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
-    _run_both(vec, sync, steps=80)
+    run_both(vec, sync, steps=80, seed=3, random_every=2)
 
 
-def test_disabled_autoreset_with_reset_mask_equals_single_envs() -> None:
-    vec, sync = _pair("rlkit/GridNav-v0", AutoresetMode.DISABLED, obs="symbolic", **BUSY)
-    _assert_same(vec.reset(seed=1), sync.reset(seed=1), "reset")
+def test_disabled_autoreset_with_reset_mask_equals_single_envs(
+    vector_pair: PairMaker, assert_same: AssertSame
+) -> None:
+    vec, sync = vector_pair(
+        GridNavVectorEnv, N, "rlkit/GridNav-v0", AutoresetMode.DISABLED, obs="symbolic", **BUSY
+    )
+    assert_same(vec.reset(seed=1), sync.reset(seed=1), "reset")
     rng = np.random.default_rng(0)
     for t in range(60):
         actions = rng.integers(0, 4, N)
         out_vec, out_sync = vec.step(actions), sync.step(actions)
-        _assert_same(out_vec, out_sync, f"step {t}")
+        assert_same(out_vec, out_sync, f"step {t}")
         done = out_vec[2] | out_vec[3]
         if done.any():
-            _assert_same(
+            assert_same(
                 vec.reset(options={"reset_mask": done}),
                 sync.reset(options={"reset_mask": done.copy()}),
                 f"masked reset at {t}",
             )
 
 
-def test_seed_lists_and_unseeded_resets() -> None:
-    vec, sync = _pair("rlkit/GridNav-Maze-v0", obs="coords")
+def test_seed_lists_and_unseeded_resets(vector_pair: PairMaker) -> None:
+    vec, sync = vector_pair(GridNavVectorEnv, N, "rlkit/GridNav-Maze-v0", obs="coords")
     seeds = [7, None, 9, 1, 2]
     vec_obs, _ = vec.reset(seed=seeds)
     sync_obs, _ = sync.reset(seed=seeds)
@@ -174,6 +162,8 @@ def test_bad_vector_inputs() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", list(envs.GRIDNAV_IDS))
 @pytest.mark.parametrize("obs", ["coords", "symbolic", "pixels"])
-def test_long_runs_stay_equal(env_id: str, obs: str) -> None:
-    vec, sync = _pair(env_id, obs=obs, **BUSY, diagonal=True)
-    _run_both(vec, sync, steps=1500, seed=11)
+def test_long_runs_stay_equal(
+    vector_pair: PairMaker, run_both: RunBoth, env_id: str, obs: str
+) -> None:
+    vec, sync = vector_pair(GridNavVectorEnv, N, env_id, obs=obs, **BUSY, diagonal=True)
+    run_both(vec, sync, steps=1500, seed=11, random_every=2)
