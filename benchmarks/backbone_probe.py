@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from scripting import REPO, dataclass_parser, machine, write_json_atomic
+from scripting import REPO, machine, markdown_table, parse_dataclass, write_json_atomic
 
 from rlkit.backbones import ConvEncoder, load_backbone, load_card
 from rlkit.backbones.data import (
@@ -73,12 +73,12 @@ class Args:
     """smoke test: a few hundred frames per split"""
 
 
+#: What --quick sets.
+QUICK = {"train_frames": 300, "val_frames": 100, "test_frames": 200}
+
+
 def parse_args(argv: list[str] | None = None) -> Args:
-    parser = dataclass_parser(Args, __doc__)
-    args = Args(**vars(parser.parse_args(argv)))
-    if args.quick:
-        args.train_frames, args.val_frames, args.test_frames = 300, 100, 200
-    return args
+    return parse_dataclass(Args, __doc__, argv, QUICK)[0]
 
 
 # ---------------------------------------------------------------------- probe tasks
@@ -182,21 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in PROBES:
             results.append({"probe": spec.name, "model": label,
                             **probe(feats, states, spec, args.lambdas)})  # fmt: skip
-    # The baseline of baselines: always predicting the training mean.
-    rows = []
-    for spec in PROBES:
-        pre = next(r for r in results if r["probe"] == spec.name and r["model"] == "pretrained")
-        rnd = next(r for r in results if r["probe"] == spec.name and r["model"] == "random_init")
-        y_train = states["train"][spec.task][:, list(spec.columns)]
-        y_test = states["test"][spec.task][:, list(spec.columns)]
-        mean_rmse = scores(y_test, np.broadcast_to(y_train.mean(axis=0), y_test.shape))["rmse"]
-        ratio = pre["rmse"] / rnd["rmse"]
-        rows.append({
-            "probe": spec.name, "task": spec.task, "state": [STATE_NAMES[c] for c in spec.columns],
-            "target": spec.target, "pretrained": pre, "random_init": rnd,
-            "mean_predictor_rmse": mean_rmse, "rmse_ratio": ratio,
-            "passed": (ratio <= TARGET_RATIO) if spec.target else None,
-        })  # fmt: skip
+    rows = compare(results, states)
     passed = all(r["passed"] for r in rows if r["target"])
 
     table = _markdown(rows)
@@ -232,36 +218,65 @@ def main(argv: list[str] | None = None) -> int:
     write_json_atomic(Path(args.out), report)
     print(f"wrote {args.out}")
     if args.update_card:
-        card = load_card(weights_path)
-        card["probe"] = {
-            "command": report["command"],
-            "date": info["date"],
-            "git_commit": info["git_commit"],
-            "quick": args.quick,
-            "method": "ridge regression on frozen features (lambda chosen on a validation "
-            "split), pretrained vs the same architecture randomly initialised (seed "
-            f"{args.init_seed}); RMSE and R^2 on held-out test episodes",
-            "held_out": held_out,
-            "target": f"pretrained RMSE <= {TARGET_RATIO} x random-init RMSE "
-            "(GridNav agent, ArmReach end effector)",
-            "passed": passed,
-            "results": [
-                {
-                    "probe": r["probe"],
-                    "target": r["target"],
-                    "passed": r["passed"],
-                    "pretrained": {k: round(r["pretrained"][k], 5) for k in ("rmse", "r2")},
-                    "random_init": {k: round(r["random_init"][k], 5) for k in ("rmse", "r2")},
-                    "rmse_ratio": round(r["rmse_ratio"], 4),
-                    "mean_predictor_rmse": round(r["mean_predictor_rmse"], 5),
-                }
-                for r in rows
-            ],
-        }
-        write_card(weights_path.with_suffix(".json"), card)
-        load_backbone(weights_path)  # the checksum still matches: the card was all we touched
-        print(f"updated {weights_path.with_suffix('.json')}")
+        update_card(weights_path, report, info, args)
     return 0
+
+
+def compare(
+    results: list[dict[str, Any]], states: dict[str, dict[str, FloatArray]]
+) -> list[dict[str, Any]]:
+    """A row per probe: pretrained against random init, and the baseline of baselines
+    (always predicting the training mean)."""
+    rows = []
+    for spec in PROBES:
+        pre = next(r for r in results if r["probe"] == spec.name and r["model"] == "pretrained")
+        rnd = next(r for r in results if r["probe"] == spec.name and r["model"] == "random_init")
+        y_train = states["train"][spec.task][:, list(spec.columns)]
+        y_test = states["test"][spec.task][:, list(spec.columns)]
+        mean_rmse = scores(y_test, np.broadcast_to(y_train.mean(axis=0), y_test.shape))["rmse"]
+        ratio = pre["rmse"] / rnd["rmse"]
+        rows.append({
+            "probe": spec.name, "task": spec.task, "state": [STATE_NAMES[c] for c in spec.columns],
+            "target": spec.target, "pretrained": pre, "random_init": rnd,
+            "mean_predictor_rmse": mean_rmse, "rmse_ratio": ratio,
+            "passed": (ratio <= TARGET_RATIO) if spec.target else None,
+        })  # fmt: skip
+    return rows
+
+
+def update_card(
+    weights_path: Path, report: dict[str, Any], info: dict[str, Any], args: Args
+) -> None:
+    """Record the probe results (``report``, rounded) in the model card beside the weights."""
+    card = load_card(weights_path)
+    card["probe"] = {
+        "command": report["command"],
+        "date": info["date"],
+        "git_commit": info["git_commit"],
+        "quick": args.quick,
+        "method": "ridge regression on frozen features (lambda chosen on a validation "
+        "split), pretrained vs the same architecture randomly initialised (seed "
+        f"{args.init_seed}); RMSE and R^2 on held-out test episodes",
+        "held_out": report["held_out"],
+        "target": f"pretrained RMSE <= {TARGET_RATIO} x random-init RMSE "
+        "(GridNav agent, ArmReach end effector)",
+        "passed": report["passed"],
+        "results": [
+            {
+                "probe": r["probe"],
+                "target": r["target"],
+                "passed": r["passed"],
+                "pretrained": {k: round(r["pretrained"][k], 5) for k in ("rmse", "r2")},
+                "random_init": {k: round(r["random_init"][k], 5) for k in ("rmse", "r2")},
+                "rmse_ratio": round(r["rmse_ratio"], 4),
+                "mean_predictor_rmse": round(r["mean_predictor_rmse"], 5),
+            }
+            for r in report["results"]
+        ],
+    }
+    write_card(weights_path.with_suffix(".json"), card)
+    load_backbone(weights_path)  # the checksum still matches: the card was all we touched
+    print(f"updated {weights_path.with_suffix('.json')}")
 
 
 def _shown(path: Path) -> str:
@@ -273,19 +288,16 @@ def _shown(path: Path) -> str:
 
 
 def _markdown(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| probe | pretrained RMSE | random-init RMSE | ratio | pretrained R² | "
-        "random-init R² | mean-predictor RMSE | target (ratio <= 0.5) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        verdict = ("pass" if r["passed"] else "FAIL") if r["target"] else "(extra)"
-        lines.append(
-            f"| {r['probe']} | {r['pretrained']['rmse']:.4f} | {r['random_init']['rmse']:.4f} "
-            f"| {r['rmse_ratio']:.2f} | {r['pretrained']['r2']:.3f} | "
-            f"{r['random_init']['r2']:.3f} | {r['mean_predictor_rmse']:.4f} | {verdict} |"
-        )
-    return "\n".join(lines)
+    cells = [
+        (r["probe"], f"{r['pretrained']['rmse']:.4f}", f"{r['random_init']['rmse']:.4f}",
+         f"{r['rmse_ratio']:.2f}", f"{r['pretrained']['r2']:.3f}", f"{r['random_init']['r2']:.3f}",
+         f"{r['mean_predictor_rmse']:.4f}",
+         ("pass" if r["passed"] else "FAIL") if r["target"] else "(extra)")
+        for r in rows
+    ]  # fmt: skip
+    header = ("probe", "pretrained RMSE", "random-init RMSE", "ratio", "pretrained R²",
+              "random-init R²", "mean-predictor RMSE", "target (ratio <= 0.5)")  # fmt: skip
+    return markdown_table(header, "|---|---|---|---|---|---|---|---|", cells)
 
 
 if __name__ == "__main__":

@@ -21,27 +21,18 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import (
-    REPO,
-    SuiteArgs,
-    dataclass_parser,
-    machine,
-    run_suite_cells,
-    write_json_atomic,
-)
+from scripting import REPO, SuiteArgs, parse_dataclass, suite_experiment, table_lines
 
 from rlkit.evaluation import iqm, probability_of_improvement, stratified_bootstrap_ci
 from rlkit.evaluation.atomic import atomic_output
 from rlkit.evaluation.result import EvalResult
 from rlkit.sweep.cells import cell_path, cell_result, is_finished, read_cell
-from rlkit.sweep.report import write_report
 from rlkit.sweep.suite import AgentSpec, Suite
 
 
@@ -212,12 +203,17 @@ def verdict_lines(analysis: dict[str, Any]) -> list[str]:
             f"{best_value:.2f},{standing}; the planner reaches "
             f"{reference.get('planner', float('nan')):.2f}."
         )
-    lines.append("")
+    return [*lines, "", *encoder_tables(analysis)]
+
+
+def encoder_tables(analysis: dict[str, Any]) -> list[str]:
+    """Per metric, a table of every encoder's IQM and each pretrained one's difference
+    from the baseline; then the ceiling and floor."""
+    lines: list[str] = []
     header = ["env", "method", *[label for label, _, _ in ENCODERS]]
     header += [f"{e} - {BASELINE}" for e in PRETRAINED]
     for metric in METRICS:
-        lines += [f"### IQM {metric} [95% CI] by encoder, and difference from {BASELINE}", ""]
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        table = []
         for row in analysis["rows"]:
             cells = [row["env"], row["method"]]
             for label, _, _ in ENCODERS:
@@ -234,8 +230,9 @@ def verdict_lines(analysis: dict[str, Any]) -> list[str]:
                     + f", P(>)={entry['p_improvement']:.2f}"
                     + mark[entry["verdict"]]
                 )
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+            table.append(cells)
+        lines += [f"### IQM {metric} [95% CI] by encoder, and difference from {BASELINE}", ""]
+        lines += [*table_lines(header, "|" + "---|" * len(header), table), ""]
     references = ", ".join(
         f"{env}: " + ", ".join(f"{name} {value:.2f}" for name, value in v.items())
         for env, v in analysis["reference"].items()
@@ -310,20 +307,17 @@ def quick_suite(suite: Suite) -> Suite:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = Args(**vars(dataclass_parser(Args, __doc__).parse_args(argv)))
-    started = time.perf_counter()
-    suite, folder, command = run_suite_cells(
-        args, default_out=Args.out, shrink=quick_suite, script="benchmarks/headline.py", argv=argv
+    args, _ = parse_dataclass(Args, __doc__, argv)
+    _, verdict, report = suite_experiment(
+        args,
+        argv,
+        script="benchmarks/headline.py",
+        shrink=quick_suite,
+        analyse=analyse,
+        text=verdict_lines,
+        plots=plot_sample_efficiency,
+        json_name="verdict.json",
     )
-    analysis = analyse(suite, folder, args.resamples)
-    verdict = verdict_lines(analysis)
-    sections = verdict + plot_sample_efficiency(analysis, folder)
-    report = write_report(suite, folder, command=command, sections=sections)
-    write_json_atomic(
-        folder / "verdict.json",
-        {"command": " ".join(command), "machine": machine("torch", "stable-baselines3"),
-         "wall_time_s": round(time.perf_counter() - started, 1), **analysis},
-    )  # fmt: skip
     print("\n".join(verdict))
     print(f"report: {report}")
     return 0

@@ -23,7 +23,6 @@ cost misses its optimum.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import statistics
@@ -37,7 +36,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
-from scripting import REPO, dataclass_parser, machine, progress, write_json_atomic
+from scripting import REPO, machine, markdown_table, parse_dataclass, progress, write_results
 
 import planners.grid
 from planners import GridMap
@@ -70,11 +69,12 @@ class Args:
     """smoke test: the smallest maps only, 5 networkx queries, one repeat"""
 
 
+#: What --quick sets (a callable maps the given value).
+QUICK = {"nx_sample": partial(min, 5), "repeat": 1}
+
+
 def parse_args(argv: list[str] | None = None) -> Args:
-    parser = dataclass_parser(Args, __doc__)
-    args = Args(**vars(parser.parse_args(argv)))
-    if args.quick:
-        args.nx_sample, args.repeat = min(args.nx_sample, 5), 1
+    args, parser = parse_dataclass(Args, __doc__, argv, QUICK)
     if args.nx_sample < 1 or args.repeat < 1:
         parser.error("--nx-sample and --repeat must be at least 1")
     if args.backend not in ("auto", *planners.grid.BACKENDS):
@@ -179,27 +179,11 @@ def median_ms(seconds: list[float]) -> float:
 # ---------------------------------------------------------------------- one map
 
 
-def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dict[str, Any]:
-    grid = read_map(map_path)
-    scenarios = read_scen(scen_path)
-    keywords = {"backend": args.backend}
-
-    # 1. graph build, ours (from a fresh GridMap: nothing cached) against the naive loop
-    ours_build, ours_build_times, _ = fastest(
-        lambda: GridMap(grid.occupancy, grid.terrain).csgraph(8), args.repeat
-    )
-    start = time.perf_counter()
-    naive = naive_networkx_graph(grid)  # once: it takes seconds on the large maps
-    naive_build = time.perf_counter() - start
-    start = time.perf_counter()
-    G = grid.to_networkx(8)
-    to_networkx = time.perf_counter() - start
-    if not same_graph(naive, G):
-        raise AssertionError(f"{name}: the naive graph differs from GridMap.to_networkx()")
-    del naive
-
-    # 2. every scenario against its published optimum (this also warms the map's caches
-    # before the timed runs below)
+def check_every_scenario(
+    name: str, grid: GridMap, scenarios: list[Scenario], keywords: dict[str, Any]
+) -> tuple[list[float], list[dict[str, Any]]]:
+    """Every scenario planned against its published optimum: the times, and the misses
+    (this also warms the map's caches before the timed runs)."""
     check_times, wrong = [], []
     for i, s in enumerate(progress(scenarios, desc=f"{name} check", leave=False)):
         start = time.perf_counter()
@@ -207,14 +191,24 @@ def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dic
         check_times.append(time.perf_counter() - start)
         if not math.isclose(cost, s.optimal_length, rel_tol=0, abs_tol=TOLERANCE):
             wrong.append({"index": i, "planned": cost, "optimal_length": s.optimal_length})
+    return check_times, wrong
 
-    # 3. the same sampled queries timed with our planner and with networkx's A*, whose
-    # octile heuristic is scaled by the cheapest terrain to stay admissible
+
+def time_sample(
+    name: str,
+    grid: GridMap,
+    G: nx.Graph,
+    scenarios: list[Scenario],
+    keywords: dict[str, Any],
+    args: Args,
+) -> list[dict[str, Any]]:
+    """The sampled queries timed with our planner and with networkx's A*, whose octile
+    heuristic is scaled by the cheapest terrain to stay admissible."""
     cheapest = 1.0 if grid.terrain is None else float(grid.terrain[grid.free].min())
     heuristic = octile(cheapest)
     sample = []
     for i in progress(spread(len(scenarios), args.nx_sample), desc=f"{name} time", leave=False):
-        s: Scenario = scenarios[i]
+        s = scenarios[i]
         ours, ours_times, _ = fastest(partial(grid.plan, s.start, s.goal, **keywords), args.repeat)
         theirs, theirs_times, path = fastest(
             partial(nx.astar_path, G, s.start, s.goal, heuristic=heuristic, weight="weight"),
@@ -235,6 +229,32 @@ def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dic
                 "networkx_times_s": theirs_times,
             }
         )
+    return sample
+
+
+def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dict[str, Any]:
+    """One map: 1. graph build against the naive loop, 2. every scenario against its
+    optimum, 3. a sample of queries timed against networkx."""
+    grid = read_map(map_path)
+    scenarios = read_scen(scen_path)
+    keywords: dict[str, Any] = {"backend": args.backend}
+
+    # 1. graph build, ours (from a fresh GridMap: nothing cached) against the naive loop
+    ours_build, ours_build_times, _ = fastest(
+        lambda: GridMap(grid.occupancy, grid.terrain).csgraph(8), args.repeat
+    )
+    start = time.perf_counter()
+    naive = naive_networkx_graph(grid)  # once: it takes seconds on the large maps
+    naive_build = time.perf_counter() - start
+    start = time.perf_counter()
+    G = grid.to_networkx(8)
+    to_networkx = time.perf_counter() - start
+    if not same_graph(naive, G):
+        raise AssertionError(f"{name}: the naive graph differs from GridMap.to_networkx()")
+    del naive
+
+    check_times, wrong = check_every_scenario(name, grid, scenarios, keywords)
+    sample = time_sample(name, grid, G, scenarios, keywords, args)
     networkx_wrong = sum(
         not math.isclose(q["networkx_cost"], q["optimal_length"], abs_tol=TOLERANCE) for q in sample
     )
@@ -265,21 +285,17 @@ def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dic
     }
 
 
-def markdown_table(results: list[dict[str, Any]]) -> str:
-    header = (
-        "| map | size (rows x cols) | free cells | queries checked | mismatches "
-        "| ours ms/query (median) | networkx ms/query (median) | median speed-up "
-        "| graph-build speed-up |"
-    )
-    lines = [header, "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
-    for r in results:
-        lines.append(
-            f"| {r['map']} | {r['rows']}x{r['cols']} | {r['free_cells']} "
-            f"| {r['queries_checked']} | {r['mismatches']} | {r['ours_median_ms']:.3f} "
-            f"| {r['networkx_median_ms']:.2f} | {r['median_speedup']:.0f}x "
-            f"| {r['build_speedup']:.0f}x |"
-        )
-    return "\n".join(lines)
+def maps_table(results: list[dict[str, Any]]) -> str:
+    cells = [
+        (r["map"], f"{r['rows']}x{r['cols']}", r["free_cells"], r["queries_checked"],
+         r["mismatches"], f"{r['ours_median_ms']:.3f}", f"{r['networkx_median_ms']:.2f}",
+         f"{r['median_speedup']:.0f}x", f"{r['build_speedup']:.0f}x")
+        for r in results
+    ]  # fmt: skip
+    header = ("map", "size (rows x cols)", "free cells", "queries checked", "mismatches",
+              "ours ms/query (median)", "networkx ms/query (median)", "median speed-up",
+              "graph-build speed-up")  # fmt: skip
+    return markdown_table(header, "|---|---|--:|--:|--:|--:|--:|--:|--:|", cells)
 
 
 # ---------------------------------------------------------------------- main
@@ -316,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     mismatches = sum(r["mismatches"] for r in results)
     checked = sum(r["queries_checked"] for r in results)
 
-    print(markdown_table(results))
+    print(maps_table(results))
     print()
     print(
         f"machine: {about['platform']} | {about['cpu']} ({about['cpus']} CPUs) "
@@ -335,21 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: networkx missed the optimum on {r['networkx_mismatches']} "
                   f"sampled queries of {r['map']}")  # fmt: skip
 
-    write_json_atomic(
-        Path(args.out),
-        {
-            "command": [sys.executable, *sys.argv],
-            "args": dataclasses.asdict(args),
-            "machine": about,
-            "wall_time_s": wall,
-            "queries_checked": checked,
-            "mismatches": mismatches,
-            "tolerance": TOLERANCE,
-            "table": markdown_table(results),
-            "maps": results,
-        },
-    )
-    print(f"results: {args.out}")
+    write_results(args.out, args, about, wall, queries_checked=checked, mismatches=mismatches,
+                  tolerance=TOLERANCE, table=maps_table(results), maps=results)  # fmt: skip
     return 1 if mismatches else 0
 
 

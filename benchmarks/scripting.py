@@ -1,9 +1,17 @@
 """What every benchmark script shares: arguments from a dataclass, progress bars, a
-description of the machine, and JSON written atomically.
+description of the machine, markdown tables, and JSON written atomically.
 
 The scripts stay readable top to bottom (CleanRL's habit); only this plumbing, which
 would otherwise be copied into each, lives here. Scripts run as
 ``python benchmarks/NAME.py``, which puts this folder on ``sys.path``.
+
+- arguments: :func:`parse_dataclass` (``--flag`` per field, ``--quick`` overrides),
+  built on :func:`dataclass_parser` and :func:`field_docs`;
+- output: :func:`markdown_table` / :func:`table_lines`, :func:`progress`;
+- results: :func:`machine` (where and with what it ran), :func:`write_results` (the
+  JSON file of a measurement script), :func:`write_json_atomic`;
+- suite-based experiments (headline.py, learning.py): :class:`SuiteArgs`,
+  :func:`run_suite_cells`, :func:`suite_experiment`.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +38,7 @@ from rlkit.atomic import atomic_write_text
 REPO = Path(__file__).resolve().parents[1]
 
 T = TypeVar("T")
+A = TypeVar("A")
 try:
     from tqdm import tqdm as _tqdm
 except ImportError:  # progress bars are a nicety, not a dependency
@@ -64,7 +74,7 @@ def dataclass_parser(cls: type, doc: str | None) -> argparse.ArgumentParser:
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
         flag, kind = "--" + f.name.replace("_", "-"), str(f.type)
-        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+        default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[operator]
         if kind == "bool":
             parser.add_argument(flag, action="store_true", help=docs[f.name])
         elif kind.startswith("list["):
@@ -75,6 +85,45 @@ def dataclass_parser(cls: type, doc: str | None) -> argparse.ArgumentParser:
             parser.add_argument(flag, type=_KINDS[kind], default=default,
                                 help=f"{docs[f.name]} (default: {default})")  # fmt: skip
     return parser
+
+
+def parse_dataclass(
+    cls: type[A],
+    doc: str | None,
+    argv: Sequence[str] | None = None,
+    quick: Mapping[str, Any] | None = None,
+) -> tuple[A, argparse.ArgumentParser]:
+    """``cls`` filled from the command line ``argv`` (default: ``sys.argv[1:]``), and its
+    parser (for ``parser.error``).
+
+    With ``--quick``, the fields named in ``quick`` take its values, whatever was given;
+    a callable value maps the given one instead (``partial(min, 0.1)``: at most 0.1).
+    """
+    parser = dataclass_parser(cls, doc)
+    args = cls(**vars(parser.parse_args(argv)))
+    if quick and getattr(args, "quick", False):
+        for name, value in quick.items():
+            setattr(args, name, value(getattr(args, name)) if callable(value) else value)
+    return args, parser
+
+
+def table_lines(header: Sequence[str], align: str, rows: Iterable[Sequence[object]]) -> list[str]:
+    """The lines of a markdown table: the ``header`` cells, the alignment row ``align``,
+    then a line per row of cells (each shown with ``str``).
+
+    >>> table_lines(["a", "b"], "|---|--:|", [(1, "x")])
+    ['| a | b |', '|---|--:|', '| 1 | x |']
+    """
+    return [_row(header), align, *map(_row, rows)]
+
+
+def markdown_table(header: Sequence[str], align: str, rows: Iterable[Sequence[object]]) -> str:
+    """:func:`table_lines` as one string."""
+    return "\n".join(table_lines(header, align, rows))
+
+
+def _row(cells: Sequence[object]) -> str:
+    return "| " + " | ".join(map(str, cells)) + " |"
 
 
 def progress(items: Iterable[T], **kwargs: Any) -> Iterator[T]:
@@ -140,6 +189,23 @@ def write_json_atomic(path: Path, data: object) -> None:
     atomic_write_text(path, json.dumps(data, indent=1) + "\n")
 
 
+def write_results(out: str, args: Any, about: dict[str, Any], wall: float, **fields: Any) -> None:
+    """The results file ``out`` of a measurement script, written atomically: the command,
+    the arguments (a dataclass), the machine and the wall time, then ``fields`` in order;
+    and its ``results: OUT`` line on stdout."""
+    write_json_atomic(
+        Path(out),
+        {
+            "command": [sys.executable, *sys.argv],
+            "args": dataclasses.asdict(args),
+            "machine": about,
+            "wall_time_s": wall,
+            **fields,
+        },
+    )
+    print(f"results: {out}")
+
+
 @dataclasses.dataclass
 class SuiteArgs:
     """The arguments every suite-based experiment script takes (headline.py,
@@ -199,3 +265,39 @@ def run_suite_cells(
             report=False,
         )
     return suite, out / suite.name, command
+
+
+def suite_experiment(
+    args: SuiteArgs,
+    argv: Sequence[str] | None,
+    *,
+    script: str,
+    shrink: Callable[[Any], Any],
+    analyse: Callable[[Any, Path, int], dict[str, Any]],
+    text: Callable[[dict[str, Any]], list[str]],
+    plots: Callable[[dict[str, Any], Path], list[str]],
+    json_name: str,
+    cells: Sequence[str] | None = None,
+) -> tuple[dict[str, Any], list[str], Path]:
+    """A whole suite-based experiment (headline.py, learning.py), after its arguments.
+
+    Runs the cells (:func:`run_suite_cells`), computes ``analyse(suite, folder,
+    args.resamples)``, writes the suite report with ``text(analysis)`` and then
+    ``plots(analysis, folder)`` as its sections, and ``folder / json_name``: the command,
+    the machine, the wall time and the analysis. Returns ``(analysis, text, report)``.
+    """
+    from rlkit.sweep.report import write_report
+
+    started = time.perf_counter()
+    suite, folder, command = run_suite_cells(
+        args, default_out=type(args).out, shrink=shrink, script=script, argv=argv, cells=cells
+    )
+    analysis = analyse(suite, folder, args.resamples)
+    lines = text(analysis)
+    report = write_report(suite, folder, command=command, sections=lines + plots(analysis, folder))
+    write_json_atomic(
+        folder / json_name,
+        {"command": " ".join(command), "machine": machine("torch", "stable-baselines3"),
+         "wall_time_s": round(time.perf_counter() - started, 1), **analysis},
+    )  # fmt: skip
+    return analysis, lines, report

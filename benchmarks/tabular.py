@@ -25,19 +25,17 @@ measurement, not a test).
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from scripting import REPO, dataclass_parser, machine, write_json_atomic
+from scripting import REPO, machine, markdown_table, parse_dataclass, write_results
 
 from rlkit.tabular import (
     ALGORITHMS,
@@ -88,14 +86,13 @@ class Args:
     """smoke test: a few thousand steps, 8 copies, 1 seed, 30 episodes, one repeat"""
 
 
+#: What --quick sets.
+QUICK = {"steps": 2_000, "batched_steps": 50, "sync_steps": 5, "copies": 8, "repeat": 1,
+         "seeds": 1, "max_episodes": 30, "max_steps": 2_000}  # fmt: skip
+
+
 def parse_args(argv: list[str] | None = None) -> Args:
-    parser = dataclass_parser(Args, __doc__)
-    args = Args(**vars(parser.parse_args(argv)))
-    if args.quick:
-        args.steps, args.batched_steps, args.sync_steps = 2_000, 50, 5
-        args.copies, args.repeat, args.seeds = 8, 1, 1
-        args.max_episodes, args.max_steps = 30, 2_000
-    return args
+    return parse_dataclass(Args, __doc__, argv, QUICK)[0]
 
 
 # ---------------------------------------------------------------------- environments
@@ -289,37 +286,29 @@ def median_or_none(values: list[int | None]) -> str:
 
 
 def throughput_table(rows: list[dict[str, Any]], copies: int) -> str:
-    lines = [
-        f"| env | algorithm | plain updates/s | batched K={copies} updates/s "
-        f"| batched/plain | batched on SyncVectorEnv updates/s | sync/plain |",
-        "|---|---|--:|--:|--:|--:|--:|",
-    ]
+    cells = []
     for r in rows:
+        batched: tuple[str, ...] = ("no batched version | | |",)  # three empty cells
         if "ratio" in r:
             mark = "" if r["ratio"] >= TARGET_RATIO else " (below target)"
-            batched = (
-                f"{r['batched_per_s']:,.0f} | **{r['ratio']:.1f}x**{mark} "
-                f"| {r['sync_per_s']:,.0f} | {r['sync_ratio']:.1f}x"
-            )
-        else:
-            batched = "no batched version | | |"
-        lines.append(f"| {r['env']} | {r['algorithm']} | {r['plain_per_s']:,.0f} | {batched} |")
-    return "\n".join(lines)
+            batched = (f"{r['batched_per_s']:,.0f}", f"**{r['ratio']:.1f}x**{mark}",
+                       f"{r['sync_per_s']:,.0f}", f"{r['sync_ratio']:.1f}x")  # fmt: skip
+        cells.append((r["env"], r["algorithm"], f"{r['plain_per_s']:,.0f}", *batched))
+    header = ("env", "algorithm", "plain updates/s", f"batched K={copies} updates/s",
+              "batched/plain", "batched on SyncVectorEnv updates/s", "sync/plain")  # fmt: skip
+    return markdown_table(header, "|---|---|--:|--:|--:|--:|--:|", cells)
 
 
 def episodes_table(rows: list[dict[str, Any]], args: Args) -> str:
-    lines = [
-        f"| env | algorithm | optimal length | episodes to optimal greedy, plain "
-        f"(median of {args.seeds} seeds) | batched (median of {args.copies} copies) |",
-        "|---|---|--:|--:|--:|",
-    ]
-    for r in rows:
-        batched = median_or_none(r["batched"]) if "batched" in r else "-"
-        lines.append(
-            f"| {r['env']} | {r['algorithm']} | {r['optimal_length']} "
-            f"| {median_or_none(r['plain'])} | {batched} |"
-        )
-    return "\n".join(lines)
+    cells = [
+        (r["env"], r["algorithm"], r["optimal_length"], median_or_none(r["plain"]),
+         median_or_none(r["batched"]) if "batched" in r else "-")
+        for r in rows
+    ]  # fmt: skip
+    header = ("env", "algorithm", "optimal length",
+              f"episodes to optimal greedy, plain (median of {args.seeds} seeds)",
+              f"batched (median of {args.copies} copies)")  # fmt: skip
+    return markdown_table(header, "|---|---|--:|--:|--:|", cells)
 
 
 # ---------------------------------------------------------------------- main
@@ -354,22 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         f"| Python {about['python']} | numpy {about['numpy']}, gymnasium {about['gymnasium']} "
         f"| rlkit {about['rlkit']} | {about['date']} | git {about['git_commit']}"
     )
-    write_json_atomic(
-        Path(args.out),
-        {
-            "command": [sys.executable, *sys.argv],
-            "args": dataclasses.asdict(args),
-            "machine": about,
-            "wall_time_s": wall,
-            "config": CONFIG,
-            "gridnav": gridnav,
-            "target_ratio": TARGET_RATIO,
-            "throughput": throughput,
-            "episodes_to_optimal": episodes,
-            "tables": tables,
-        },
-    )
-    print(f"results: {args.out}")
+    write_results(args.out, args, about, wall, config=CONFIG, gridnav=gridnav,
+                  target_ratio=TARGET_RATIO, throughput=throughput,
+                  episodes_to_optimal=episodes, tables=tables)  # fmt: skip
     return 0
 
 

@@ -25,7 +25,6 @@ Prints a markdown table and a machine line, writes JSON; exits 0 either way.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import statistics
 import sys
@@ -33,10 +32,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Any
 
-from scripting import REPO, dataclass_parser, machine, write_json_atomic
+from scripting import REPO, machine, markdown_table, parse_dataclass, write_results
 
 from rlkit.backbones import DEFAULT_BACKBONE
 
@@ -79,6 +77,10 @@ class Args:
     """JSON results file (written atomically)"""
     quick: bool = False
     """smoke test: tiny rollouts and budget, one round"""
+
+
+#: What --quick sets.
+QUICK = {"steps": 256, "n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1, "repeat": 1}
 
 
 def extractor_macs(model: Any, batch: int) -> int:
@@ -198,30 +200,24 @@ def run_rows(args: Args) -> list[dict[str, Any]]:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| policy | train env-steps/s (median) | vs NatureCNN | target >= 2x "
-        "| parameters (trainable) | extractor MMACs/frame | peak RSS MiB |",
-        "|---|--:|--:|:-:|--:|--:|--:|",
-    ]
+    cells = []
     for row in rows:
         if row["passed"] is None:
             verdict = "baseline" if row["row"] == BASELINE else "reference"
         else:
             verdict = "PASS" if row["passed"] else "MISS"
-        lines.append(
-            f"| {row['row']} | {row['steps_per_s']:,.0f} | {row['ratio']:.2f}x | {verdict} "
-            f"| {row['parameters']:,} ({row['trainable']:,}) | {row['extractor_macs'] / 1e6:.2f} "
-            f"| {row['peak_rss_mib']:.0f} |"
-        )
-    return "\n".join(lines)
+        cells.append(
+            (row["row"], f"{row['steps_per_s']:,.0f}", f"{row['ratio']:.2f}x", verdict,
+             f"{row['parameters']:,} ({row['trainable']:,})",
+             f"{row['extractor_macs'] / 1e6:.2f}", f"{row['peak_rss_mib']:.0f}")
+        )  # fmt: skip
+    header = ("policy", "train env-steps/s (median)", "vs NatureCNN", "target >= 2x",
+              "parameters (trainable)", "extractor MMACs/frame", "peak RSS MiB")  # fmt: skip
+    return markdown_table(header, "|---|--:|--:|:-:|--:|--:|--:|", cells)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = Args(**vars(dataclass_parser(Args, __doc__).parse_args(argv)))
-    if args.quick:
-        args = dataclasses.replace(
-            args, steps=256, n_envs=2, n_steps=32, batch_size=32, n_epochs=1, repeat=1
-        )
+    args, _ = parse_dataclass(Args, __doc__, argv, QUICK)
     load_start = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     rows = run_rows(args)
@@ -243,20 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         f"stable-baselines3 {about['stable-baselines3']} | rlkit {about['rlkit']} | "
         f"{about['date']} | git {about['git_commit']}"
     )
-    write_json_atomic(
-        Path(args.out),
-        {
-            "command": [sys.executable, *sys.argv],
-            "args": dataclasses.asdict(args),
-            "machine": about,
-            "wall_time_s": wall,
-            "load_1min_start": load_start,
-            "target_ratio": TARGET_RATIO,
-            "rows": rows,
-            "table": text,
-        },
-    )
-    print(f"results: {args.out}")
+    write_results(args.out, args, about, wall, load_1min_start=load_start,
+                  target_ratio=TARGET_RATIO, rows=rows, table=text)  # fmt: skip
     return 0
 
 

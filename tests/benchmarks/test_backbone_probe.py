@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 from rlkit.backbones import WEIGHTS_DIR, load_backbone, load_card
 from rlkit.backbones.model import sha256_of
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "backbone_probe.py"
 
-
-def test_quick_probe_writes_results_and_updates_the_card(tmp_path: Path) -> None:
+def test_quick_probe_writes_results_and_updates_the_card(tmp_path: Path, run_script: Any) -> None:
     weights = tmp_path / "weights" / "copy.pt"  # a copy: the shipped card stays as it is
     weights.parent.mkdir()
     for suffix in (".pt", ".json"):
         shutil.copy(WEIGHTS_DIR / f"rlkit-cnn-v1{suffix}", weights.with_suffix(suffix))
     out = tmp_path / "results" / "backbone_probe.json"  # the folder does not exist yet
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--weights", str(weights), "--out", str(out),
-         "--update-card"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    argv = ("--quick", "--weights", str(weights), "--out", str(out), "--update-card")
+    result = run_script("backbone_probe.py", *argv)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| probe | pretrained RMSE | random-init RMSE |" in result.stdout
     assert "machine:" in result.stdout and "target:" in result.stdout

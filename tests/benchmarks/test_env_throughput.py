@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "env_throughput.py"
 
-
-def test_quick_run_writes_its_results(tmp_path: Path) -> None:
+def test_quick_run_writes_its_results(tmp_path: Path, run_script: Any) -> None:
     out = tmp_path / "results" / "throughput.json"  # the folder does not exist yet
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--seconds", "0.05", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_script("env_throughput.py", "--quick", "--seconds", "0.05", "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| env | obs | kind |" in result.stdout
     assert "machine:" in result.stdout
@@ -49,13 +40,8 @@ def test_quick_run_writes_its_results(tmp_path: Path) -> None:
     assert len(data["targets"]) == 9
 
 
-def test_bad_section_is_a_clear_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--sections", "atari", "--out", str(tmp_path / "x.json")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def test_bad_section_is_a_clear_error(tmp_path: Path, run_script: Any) -> None:
+    out = str(tmp_path / "x.json")
+    result = run_script("env_throughput.py", "--sections", "atari", "--out", out, timeout=60)
     assert result.returncode == 2
     assert "unknown --sections ['atari']" in result.stderr

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 
-def test_quick_run_writes_report_verdict_and_plots(tmp_path: Path, run_script: Any) -> None:
-    result = run_script("headline.py", "--quick", "--out", str(tmp_path), "--resamples", "200")
+def test_quick_run_writes_report_verdict_and_plots(run_suite_quick: Any) -> None:
+    result, folder = run_suite_quick("headline.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "## Verdict: did pretraining help?" in result.stdout
-    folder = tmp_path / "headline-quick"
     report = (folder / "report.md").read_text()
     assert "## Verdict: did pretraining help?" in report
     assert "frozen - scratch+shift" in report  # the comparison column was computed

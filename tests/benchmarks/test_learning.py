@@ -31,11 +31,10 @@ def learning() -> ModuleType:
     return module
 
 
-def test_quick_run_writes_targets_curves_and_plots(tmp_path: Path, run_script: Any) -> None:
-    result = run_script("learning.py", "--quick", "--out", str(tmp_path), "--resamples", "200")
+def test_quick_run_writes_targets_curves_and_plots(run_suite_quick: Any) -> None:
+    result, folder = run_suite_quick("learning.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "## Targets (issue #14)" in result.stdout
-    folder = tmp_path / "learning-quick"
     report = (folder / "report.md").read_text()
     assert (
         "| target | env | agent | metric | at | measured IQM | 95% CI | met | random | train s |"

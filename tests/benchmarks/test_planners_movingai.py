@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "planners_movingai.py"
 
-
-def test_quick_run_writes_its_results(movingai_dir: Path, tmp_path: Path) -> None:
+def test_quick_run_writes_its_results(movingai_dir: Path, tmp_path: Path, run_script: Any) -> None:
     out = tmp_path / "results" / "bench.json"  # the folder does not exist yet
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--data", str(movingai_dir), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "RLKIT_MOVINGAI_DIR": "/nonexistent"},  # --data must win
-    )
+    result = run_script(
+        "planners_movingai.py", "--quick", "--data", str(movingai_dir), "--out", str(out),
+        timeout=120, env={"RLKIT_MOVINGAI_DIR": "/nonexistent"},  # --data must win
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| map |" in result.stdout
     assert "machine:" in result.stdout
@@ -48,13 +40,8 @@ def test_quick_run_writes_its_results(movingai_dir: Path, tmp_path: Path) -> Non
             assert abs(query["networkx_cost"] - query["optimal_length"]) < 1e-4
 
 
-def test_missing_data_folder_is_a_clear_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--data", str(tmp_path / "absent")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def test_missing_data_folder_is_a_clear_error(tmp_path: Path, run_script: Any) -> None:
+    absent = str(tmp_path / "absent")
+    result = run_script("planners_movingai.py", "--quick", "--data", absent, timeout=60)
     assert result.returncode == 2
     assert "MovingAI data not found" in result.stderr

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tabular.py"
 
-
-def test_quick_run_writes_its_results(tmp_path: Path) -> None:
+def test_quick_run_writes_its_results(tmp_path: Path, run_script: Any) -> None:
     out = tmp_path / "results" / "tabular.json"  # the folder does not exist yet
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_script("tabular.py", "--quick", "--out", str(out), timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| env | algorithm | plain updates/s |" in result.stdout
     assert "batched/plain" in result.stdout

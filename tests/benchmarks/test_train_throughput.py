@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "train_throughput.py"
 
-
-def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path) -> None:
+def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_script: Any) -> None:
     out = tmp_path / "results" / "train_throughput.json"
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    result = run_script("train_throughput.py", "--quick", "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| policy | train env-steps/s (median) | vs NatureCNN |" in result.stdout
     assert "machine:" in result.stdout
