@@ -2,7 +2,51 @@
 planar arms and their joint-space planning.
 
 Depends on numpy, networkx and scipy only, so other projects can import it without
-pulling in torch, gymnasium or pygame.
+pulling in torch, gymnasium or pygame. The main names are importable from here. Each
+module holds one idea and imports only modules listed before it below: so ``arm``
+calls ``cspace``, which knows an arm only as ``arm_plan.ArmLike``.
+
+Where to find what
+------------------
+Graph search
+    ``graph``: ``NoPath``, ``astar_path``, ``astar_path_length``, ``dijkstra_path``,
+    ``dijkstra_path_length``, ``bidirectional_dijkstra``, ``distance_field`` on any
+    networkx graph, with networkx's semantics.
+
+Grid maps (``GridMap`` = ``GridBase`` + ``GridMoves`` + planning)
+    ``grid_text``: ASCII maps and MovingAI ``.map`` text to and from plain arrays.
+    ``grid_backends``: the searches behind ``GridMap.plan``: the compiled A* (the C
+    extension ``_gridsearch``, built from ``_gridsearch.c``), scipy's bounded Dijkstra,
+    ``BACKENDS``.
+    ``grid_base``: ``GridBase``: occupancy and terrain checks, ``from_ascii``,
+    ``to_ascii``, ``from_movingai``, equality, pickling, single cells (``check_cell``).
+    ``grid_moves``: ``GridMoves``: the move rules, ``MOVES_4``, ``MOVES_8``,
+    ``move_cost``, ``path_cost``, ``move_table`` (``MoveTable``), ``csgraph``,
+    ``to_networkx``.
+    ``grid``: ``GridMap`` and ``Plan``: ``plan``, ``distance_field``, ``heuristic``.
+    ``movingai``: the benchmark files: ``read_map``, ``write_map``, ``read_scen``,
+    ``Scenario``.
+
+Joint-space planning
+    ``joints``: angle wrapping, ``interpolation_steps``, ``MOTION_RESOLUTION``, array
+    types (shared with the arm).
+    ``arm_plan``: ``ArmPlan`` (a result) and ``ArmLike`` (what the planners use of an
+    arm).
+    ``cspace_grid``: the grid planner (up to three joints), ``MAX_CELLS``.
+    ``cspace_prm``: the probabilistic roadmap planner (four joints and more).
+    ``cspace``: ``plan`` and ``plan_reach``: options, goal configurations, the straight
+    motion tried first, then one of the two planners.
+
+Planar arms (``PlanarArm`` = ``ArmBase`` + ``ArmKinematics`` + ``ArmCollisions``)
+    ``obstacles``: ``Circle``, ``Box``, ``Obstacle``; ``segments_hit`` (links against
+    obstacles).
+    ``arm_base``: ``ArmBase``: links, limits, obstacles, base; joint space (``wrap``,
+    ``difference``, ``distance``, ``within_limits``, ``sample``).
+    ``arm_kinematics``: ``ArmKinematics``: ``forward``, ``end_effector``,
+    ``move_floats``, ``forward_floats``, ``inverse``, ``inverse_many``.
+    ``arm_collision``: ``ArmCollisions``: ``in_collision``, ``in_collision_grid``,
+    ``motion_collides``.
+    ``arm``: ``PlanarArm`` and ``PlanarArm.plan``.
 
 Examples
 --------

@@ -31,11 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from planners.grid import GridMap
+from planners.grid_text import format_movingai_map
 
 __all__ = ["Scenario", "read_map", "read_scen", "write_map"]
-
-_PASSABLE = frozenset(".GS")
-_BLOCKED = frozenset("@OTW")
 
 
 @dataclass(frozen=True)
@@ -66,17 +64,7 @@ class Scenario:
 
 
 def read_map(path: str | PathLike[str]) -> GridMap:
-    """Read a MovingAI ``.map`` file.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-
-    Returns
-    -------
-    GridMap
-        Named after the file's stem.
+    """Read the MovingAI ``.map`` file at ``path`` as a :class:`GridMap` named after its stem.
 
     Raises
     ------
@@ -94,56 +82,7 @@ def read_map(path: str | PathLike[str]) -> GridMap:
     >>> read_map(f)
     <GridMap 'tiny' 2x3, 5 free cells>
     """
-    path = Path(path)
-    lines = path.read_text(encoding="latin-1").splitlines()
-
-    def fail(lineno: int, why: str) -> ValueError:
-        return ValueError(f"{path}:{lineno}: {why}")
-
-    header: dict[str, str] = {}
-    expected = ("type", "height", "width", "map")
-    for lineno, key in enumerate(expected, start=1):
-        if lineno > len(lines):
-            raise fail(lineno, f"file ends before the header line '{key} ...'")
-        words = lines[lineno - 1].split()
-        if not words or words[0] != key:
-            raise fail(lineno, f"expected header line '{key} ...', got {lines[lineno - 1]!r}")
-        if key != "map":
-            if len(words) != 2:
-                raise fail(lineno, f"expected '{key} VALUE', got {lines[lineno - 1]!r}")
-            header[key] = words[1]
-    if header["type"] != "octile":
-        raise fail(1, f"unsupported map type {header['type']!r} (only 'octile' exists)")
-    size: dict[str, int] = {}
-    for lineno, key in ((2, "height"), (3, "width")):
-        try:
-            size[key] = int(header[key])
-        except ValueError:
-            raise fail(lineno, f"{key} must be a positive integer, got {header[key]!r}") from None
-        if size[key] < 1:
-            raise fail(lineno, f"{key} must be a positive integer, got {size[key]}")
-    height, width = size["height"], size["width"]
-    rows = lines[4:]
-    while rows and not rows[-1].strip():
-        rows.pop()
-    if len(rows) != height:
-        raise fail(5 + min(len(rows), height), f"expected {height} map rows, found {len(rows)}")
-    for r, row in enumerate(rows):
-        if len(row) != width:
-            raise fail(5 + r, f"row {r} has {len(row)} characters, expected width {width}")
-    # one vectorised pass over all characters; only an error looks at single cells
-    chars = np.frombuffer("".join(rows).encode("latin-1", "replace"), dtype="S1")
-    chars = chars.reshape(height, width)
-    occ = np.isin(chars, [c.encode() for c in sorted(_BLOCKED)])
-    unknown = ~occ & ~np.isin(chars, [c.encode() for c in sorted(_PASSABLE)])
-    if unknown.any():
-        r, c = (int(v) for v in np.argwhere(unknown)[0])
-        raise fail(
-            5 + r,
-            f"unknown character {rows[r][c]!r} at column {c + 1} "
-            "(passable: . G S; blocked: @ O T W)",
-        )
-    return GridMap(occ, name=path.stem)
+    return GridMap.from_movingai(path)
 
 
 def write_map(path: str | PathLike[str], grid: GridMap) -> None:
@@ -171,10 +110,7 @@ def write_map(path: str | PathLike[str], grid: GridMap) -> None:
             "the .map format has no terrain costs; this map has costs other than 1 "
             "(build a GridMap without terrain to write it)"
         )
-    rows, cols = grid.shape
-    body = "\n".join("".join(row) for row in np.where(grid.occupancy, "@", "."))
-    text = f"type octile\nheight {rows}\nwidth {cols}\nmap\n{body}\n"
-    _write_atomic(Path(path), text)
+    _write_atomic(Path(path), format_movingai_map(grid.occupancy))
 
 
 def _write_atomic(path: Path, text: str) -> None:

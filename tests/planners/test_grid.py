@@ -281,7 +281,7 @@ def test_astar_query_stamps_wrap_around() -> None:
     )
     expected = grid.distance_field((0, 0))
     grid.plan((0, 0), (2, 3), backend="astar")
-    grid._astar_mark = 0xFFFFFFFF - 6
+    grid._astar.mark = 0xFFFFFFFF - 6
     for _ in range(6):
         for goal in [(2, 3), (1, 0), (0, 3)]:
             result = grid.plan((0, 0), goal, backend="astar")

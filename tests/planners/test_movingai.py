@@ -63,51 +63,6 @@ def test_every_blocked_character(tmp_path: Path, char: str) -> None:
     assert grid.occupancy.tolist() == [[False, True]]
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        ("", 1, "file ends before the header line 'type ...'"),
-        ("typ octile\nheight 1\nwidth 1\nmap\n.\n", 1, "expected header line 'type ...'"),
-        ("type octile\n", 2, "file ends before the header line 'height ...'"),
-        ("type octile\nwidth 1\nheight 1\nmap\n.\n", 2, "expected header line 'height ...'"),
-        ("type octile\nheight 1\nwidth 1\n.\n", 4, "expected header line 'map ...'"),
-        ("type octile\nheight 1 2\nwidth 1\nmap\n.\n", 2, "expected 'height VALUE'"),
-        ("type grid\nheight 1\nwidth 1\nmap\n.\n", 1, "unsupported map type 'grid'"),
-        ("type octile\nheight two\nwidth 1\nmap\n.\n", 2, "height must be a positive integer"),
-        ("type octile\nheight 1\nwidth 1.5\nmap\n.\n", 3, "width must be a positive integer"),
-        ("type octile\nheight 0\nwidth 1\nmap\n", 2, "height must be a positive integer, got 0"),
-        ("type octile\nheight 2\nwidth 3\nmap\n...\n..\n", 6, "row 1 has 2 characters"),
-        ("type octile\nheight 2\nwidth 3\nmap\n...\n....\n", 6, "expected width 3"),
-        ("type octile\nheight 2\nwidth 3\nmap\n...\n..x\n", 6, "unknown character 'x' at col"),
-        ("type octile\nheight 3\nwidth 3\nmap\n...\n...\n", 7, "expected 3 map rows, found 2"),
-        ("type octile\nheight 1\nwidth 3\nmap\n...\n...\n", 6, "expected 1 map rows, found 2"),
-    ],
-    ids=[
-        "empty-file",
-        "bad-type-line",
-        "ends-in-header",
-        "header-out-of-order",
-        "no-map-line",
-        "extra-header-value",
-        "bad-type",
-        "non-integer-height",
-        "non-integer-width",
-        "zero-height",
-        "short-row",
-        "long-row",
-        "unknown-character",
-        "too-few-rows",
-        "too-many-rows",
-    ],
-)
-def test_malformed_map_names_file_and_line(
-    tmp_path: Path, text: str, line: int, message: str
-) -> None:
-    path = write(tmp_path / "broken.map", text)
-    with pytest.raises(ValueError, match=re.escape(f"{path}:{line}: ") + ".*" + re.escape(message)):
-        read_map(path)
-
-
 def test_unknown_character_names_its_column(tmp_path: Path) -> None:
     path = write(tmp_path / "c.map", "type octile\nheight 1\nwidth 4\nmap\n..?.\n")
     with pytest.raises(ValueError, match=r"c\.map:5: unknown character '\?' at column 3"):
@@ -192,46 +147,78 @@ def test_read_scen_accepts_space_separated_fields(tmp_path: Path) -> None:
     assert read_scen(path)[0].goal == (3, 2)
 
 
-LINE = "1\tm.map\t3\t2\t0\t0\t2\t1\t2.41421356"
+# ---------------------------------------------------------------------- malformed files
+
+READERS: dict[str, Callable[[Path], object]] = {"map": read_map, "scen": read_scen}
+LINE = "1\tm.map\t3\t2\t0\t0\t2\t1\t2.41421356"  # a valid .scen query line
+# (file kind, text, line the error names, what it says), then the name of each case
+MALFORMED = [
+    ("map", "", 1, "file ends before the header line 'type ...'"),
+    ("map", "typ octile\nheight 1\nwidth 1\nmap\n.\n", 1, "expected header line 'type ...'"),
+    ("map", "type octile\n", 2, "file ends before the header line 'height ...'"),
+    ("map", "type octile\nwidth 1\nheight 1\nmap\n.\n", 2, "expected header line 'height ...'"),
+    ("map", "type octile\nheight 1\nwidth 1\n.\n", 4, "expected header line 'map ...'"),
+    ("map", "type octile\nheight 1 2\nwidth 1\nmap\n.\n", 2, "expected 'height VALUE'"),
+    ("map", "type grid\nheight 1\nwidth 1\nmap\n.\n", 1, "unsupported map type 'grid'"),
+    ("map", "type octile\nheight two\nwidth 1\nmap\n.\n", 2, "height must be a positive integer"),
+    ("map", "type octile\nheight 1\nwidth 1.5\nmap\n.\n", 3, "width must be a positive integer"),
+    ("map", "type octile\nheight 0\nwidth 1\nmap\n", 2, "height must be a positive integer, got 0"),
+    ("map", "type octile\nheight 2\nwidth 3\nmap\n...\n..\n", 6, "row 1 has 2 characters"),
+    ("map", "type octile\nheight 2\nwidth 3\nmap\n...\n....\n", 6, "expected width 3"),
+    ("map", "type octile\nheight 2\nwidth 3\nmap\n...\n..x\n", 6, "unknown character 'x' at col"),
+    ("map", "type octile\nheight 3\nwidth 3\nmap\n...\n...\n", 7, "expected 3 map rows, found 2"),
+    ("map", "type octile\nheight 1\nwidth 3\nmap\n...\n...\n", 6, "expected 1 map rows, found 2"),
+    ("scen", "", 1, "expected 'version 1' first"),
+    ("scen", LINE + "\n", 1, "expected 'version 1' first"),
+    ("scen", "version 2\n" + LINE + "\n", 1, "unsupported scenario version"),
+    ("scen", "version 1\n" + LINE + "\n1\tm.map\t3\t2\t0\t0\t2\t1\n", 3, "expected 9 fields"),
+    ("scen", "version 1\n" + LINE + "\t7\n", 2, "got 10"),
+    ("scen", "version 1\n1\tm.map\t3\t2\tx\t0\t2\t1\t2.4\n", 2, "'x'"),
+    ("scen", "version 1\n1\tm.map\t3\t2\t0\t0\t2\t1\tlong\n", 2, "'long'"),
+    ("scen", "version 1\n1\tm.map\t3\t2\t0\t0\t2\t1\tnan\n", 2, "must be finite and >= 0"),
+    ("scen", "version 1\n1\tm.map\t3\t2\t0\t0\t2\t1\t-1\n", 2, "must be finite and >= 0"),
+    ("scen", "version 1\n1\tm.map\t3\t2\t3\t0\t2\t1\t2.4\n", 2, "start (x=3, y=0) lies outside"),
+    ("scen", "version 1\n1\tm.map\t3\t2\t0\t-1\t2\t1\t2.4\n", 2, "start (x=0, y=-1) lies outside"),
+    ("scen", "version 1\n1\tm.map\t3\t2\t0\t0\t2\t2\t2.4\n", 2, "goal (x=2, y=2) lies outside the"),
+]
+MALFORMED_IDS = [
+    "map-empty-file",
+    "map-bad-type-line",
+    "map-ends-in-header",
+    "map-header-out-of-order",
+    "map-no-map-line",
+    "map-extra-header-value",
+    "map-bad-type",
+    "map-non-integer-height",
+    "map-non-integer-width",
+    "map-zero-height",
+    "map-short-row",
+    "map-long-row",
+    "map-unknown-character",
+    "map-too-few-rows",
+    "map-too-many-rows",
+    "scen-empty-file",
+    "scen-missing-version",
+    "scen-bad-version",
+    "scen-too-few-fields",
+    "scen-too-many-fields",
+    "scen-non-numeric-x",
+    "scen-non-numeric-length",
+    "scen-nan-length",
+    "scen-negative-length",
+    "scen-start-outside",
+    "scen-start-negative",
+    "scen-goal-outside",
+]
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        ("", 1, "expected 'version 1' first"),
-        (LINE + "\n", 1, "expected 'version 1' first"),
-        ("version 2\n" + LINE + "\n", 1, "unsupported scenario version"),
-        ("version 1\n" + LINE + "\n1\tm.map\t3\t2\t0\t0\t2\t1\n", 3, "expected 9 fields"),
-        ("version 1\n" + LINE + "\t7\n", 2, "got 10"),
-        ("version 1\n1\tm.map\t3\t2\tx\t0\t2\t1\t2.4\n", 2, "'x'"),
-        ("version 1\n1\tm.map\t3\t2\t0\t0\t2\t1\tlong\n", 2, "'long'"),
-        ("version 1\n1\tm.map\t3\t2\t0\t0\t2\t1\tnan\n", 2, "must be finite and >= 0"),
-        ("version 1\n1\tm.map\t3\t2\t0\t0\t2\t1\t-1\n", 2, "must be finite and >= 0"),
-        ("version 1\n1\tm.map\t3\t2\t3\t0\t2\t1\t2.4\n", 2, "start (x=3, y=0) lies outside"),
-        ("version 1\n1\tm.map\t3\t2\t0\t-1\t2\t1\t2.4\n", 2, "start (x=0, y=-1) lies outside"),
-        ("version 1\n1\tm.map\t3\t2\t0\t0\t2\t2\t2.4\n", 2, "goal (x=2, y=2) lies outside the"),
-    ],
-    ids=[
-        "empty-file",
-        "missing-version",
-        "bad-version",
-        "too-few-fields",
-        "too-many-fields",
-        "non-numeric-x",
-        "non-numeric-length",
-        "nan-length",
-        "negative-length",
-        "start-outside",
-        "start-negative",
-        "goal-outside",
-    ],
-)
-def test_malformed_scen_names_file_and_line(
-    tmp_path: Path, text: str, line: int, message: str
+@pytest.mark.parametrize(("kind", "text", "line", "message"), MALFORMED, ids=MALFORMED_IDS)
+def test_malformed_file_names_file_and_line(
+    tmp_path: Path, kind: str, text: str, line: int, message: str
 ) -> None:
-    path = write(tmp_path / "broken.scen", text)
+    path = write(tmp_path / f"broken.{kind}", text)
     with pytest.raises(ValueError, match=re.escape(f"{path}:{line}: ") + ".*" + re.escape(message)):
-        read_scen(path)
+        READERS[kind](path)
 
 
 # ---------------------------------------------------------------------- the benchmark data
