@@ -1,18 +1,36 @@
 """Tabular reinforcement learning: TD learners, schedules, planning on known models.
 
-Learners (one update rule each, shared base :class:`TabularLearner`)::
-
-    QLearning, SARSA, ExpectedSARSA, DoubleQLearning, NStepSARSA
-
-They take a Gymnasium env with Discrete observation and action spaces (wrap Box
+The learners take a Gymnasium env with Discrete observation and action spaces (wrap Box
 observations in :class:`DiscretizeObservation`), act with SB3's ``predict(obs,
 deterministic=True) -> (action, None)`` and save to ``.npz`` files that load without
-pickle. :class:`Ensemble` combines learners trained on different seeds; the ``Batched*``
-learners train ``K`` independent copies at once on a vector env (e.g.
-:class:`ModelVectorEnv`). :func:`value_iteration` and :func:`policy_evaluation` solve
-toy-text models (``env.unwrapped.P``) exactly.
+pickle. This package needs numpy and gymnasium only (no torch). The names in
+``__all__`` are importable from ``rlkit.tabular`` itself; each module holds::
 
-This package needs numpy and gymnasium only (no torch).
+    algorithms    QLearning, SARSA, ExpectedSARSA, DoubleQLearning, NStepSARSA (each
+                  supplies only the value its TD target bootstraps from) and ALGORITHMS,
+                  the learner classes by their command-line / save-file name
+    base          TabularLearner, the base of them all: hyper-parameters, the Q-table,
+                  the one-step TD update, the learning loop, save() and load()
+    acting        predict() / act() (SB3's interface; also the ensemble's) and the
+                  epsilon-greedy behaviour with random tie-breaking
+    training      learn() with its budgets (shared by single and batched learners),
+                  EpisodeSummary, discrete_space_sizes, the Hyperparameters keywords
+    schedules     Schedule, ConstantSchedule, LinearSchedule, ExponentialSchedule,
+                  parse_schedule (``"linear(1.0,0.05,0.5)"``)
+    batched       BatchedQLearning, BatchedSARSA, BatchedExpectedSARSA,
+                  BatchedDoubleQLearning: K independent copies trained at once on a
+                  vector env (e.g. ModelVectorEnv), one numpy operation per step
+    batched_base  BatchedTabularLearner (K tables, the vector-env loop, extract() of a
+                  copy as a single learner) and BatchedSummary
+    ensemble      Ensemble: learners trained on different seeds acting as one
+    model         TabularModel, ModelEnv, ModelVectorEnv: toy-text models
+                  (``env.unwrapped.P``) as arrays, an env and a numpy vector env
+    planning      value_iteration, policy_evaluation, greedy_policy, ConvergenceError:
+                  exact solutions of known models
+    wrappers      DiscretizeObservation: Box observations to state indices
+    agent_file    the ``.npz`` agent format: arrays plus a JSON header, never pickled
+    saving        save_learner, load_learner and the format's names; ``rlkit.tabular.load``
+                  is TabularLearner.load, which reads any saved agent
 
 Examples
 --------
@@ -30,6 +48,7 @@ Examples
 
 from __future__ import annotations
 
+from rlkit.tabular import batched
 from rlkit.tabular.algorithms import (
     ALGORITHMS,
     SARSA,
@@ -39,14 +58,7 @@ from rlkit.tabular.algorithms import (
     QLearning,
 )
 from rlkit.tabular.base import TabularLearner
-from rlkit.tabular.batched import (
-    BatchedDoubleQLearning,
-    BatchedExpectedSARSA,
-    BatchedQLearning,
-    BatchedSARSA,
-    BatchedSummary,
-    BatchedTabularLearner,
-)
+from rlkit.tabular.batched import *  # noqa: F403  (the names of batched.__all__)
 from rlkit.tabular.ensemble import Ensemble
 from rlkit.tabular.model import ModelEnv, ModelVectorEnv, TabularModel
 from rlkit.tabular.planning import (
@@ -68,12 +80,6 @@ from rlkit.tabular.wrappers import DiscretizeObservation
 __all__ = [
     "ALGORITHMS",
     "SARSA",
-    "BatchedDoubleQLearning",
-    "BatchedExpectedSARSA",
-    "BatchedQLearning",
-    "BatchedSARSA",
-    "BatchedSummary",
-    "BatchedTabularLearner",
     "ConstantSchedule",
     "ConvergenceError",
     "DiscretizeObservation",
@@ -97,6 +103,7 @@ __all__ = [
     "policy_evaluation",
     "value_iteration",
 ]
+__all__ += batched.__all__  # the Batched* learners, their base and BatchedSummary
 
 #: Read any saved tabular agent: ``load(path, env=None)`` (see :meth:`TabularLearner.load`).
 load = TabularLearner.load

@@ -1,10 +1,12 @@
 """The update rules: Q-learning, SARSA, Expected SARSA, Double Q-learning, n-step SARSA.
 
 Each learner is a :class:`~rlkit.tabular.base.TabularLearner` whose only code is the
-target of its temporal-difference update (Sutton & Barto, *Reinforcement Learning: An
-Introduction*, 2nd ed., chapters 6 and 7). All targets stop bootstrapping at a
-*terminated* step but keep bootstrapping at a *truncated* one (a time limit is not part
-of the task).
+value its temporal-difference target bootstraps from, ``_next_value`` (Sutton & Barto,
+*Reinforcement Learning: An Introduction*, 2nd ed., chapters 6 and 7): the base class's
+``_update`` does the rest. Double Q-learning also draws the table that learns
+(``_learning_table``); n-step SARSA, which backs up several rewards at once, replaces
+the one-step ``_backup``. All targets stop bootstrapping at a *terminated* step but
+keep bootstrapping at a *truncated* one (a time limit is not part of the task).
 """
 
 from __future__ import annotations
@@ -47,21 +49,8 @@ class QLearning(TabularLearner):
 
     algorithm = "q_learning"
 
-    def _update(
-        self,
-        s: int,
-        a: int,
-        r: float,
-        s2: int,
-        a2: int | None,
-        terminated: bool,
-        truncated: bool,
-        alpha: float,
-        eps: float,
-    ) -> None:
-        q = self._q
-        target = r if terminated else r + self.gamma * max(q[s2].tolist())
-        q[s, a] += alpha * (target - q[s, a])
+    def _next_value(self, s2: int, a2: int | None, eps: float) -> float:
+        return max(self._q[s2].tolist())
 
 
 class SARSA(TabularLearner):
@@ -81,21 +70,9 @@ class SARSA(TabularLearner):
 
     algorithm = "sarsa"
 
-    def _update(
-        self,
-        s: int,
-        a: int,
-        r: float,
-        s2: int,
-        a2: int | None,
-        terminated: bool,
-        truncated: bool,
-        alpha: float,
-        eps: float,
-    ) -> None:
-        q = self._q
-        target = r if a2 is None else r + self.gamma * q[s2, a2]
-        q[s, a] += alpha * (target - q[s, a])
+    def _next_value(self, s2: int, a2: int | None, eps: float) -> float:
+        assert a2 is not None  # drawn for every step that did not terminate
+        return self._q[s2, a2]
 
 
 class ExpectedSARSA(TabularLearner):
@@ -115,25 +92,9 @@ class ExpectedSARSA(TabularLearner):
 
     algorithm = "expected_sarsa"
 
-    def _update(
-        self,
-        s: int,
-        a: int,
-        r: float,
-        s2: int,
-        a2: int | None,
-        terminated: bool,
-        truncated: bool,
-        alpha: float,
-        eps: float,
-    ) -> None:
-        q = self._q
-        if terminated:
-            target = r
-        else:
-            row = q[s2].tolist()
-            target = r + self.gamma * ((1.0 - eps) * max(row) + eps * sum(row) / len(row))
-        q[s, a] += alpha * (target - q[s, a])
+    def _next_value(self, s2: int, a2: int | None, eps: float) -> float:
+        row = self._q[s2].tolist()
+        return (1.0 - eps) * max(row) + eps * sum(row) / len(row)
 
 
 class DoubleQLearning(TabularLearner):
@@ -155,6 +116,7 @@ class DoubleQLearning(TabularLearner):
 
     def _init_tables(self) -> None:
         self._pair = np.full((2, self.n_states, self.n_actions), self.q_init)
+        self._chooser = 0  # the table of the current update, drawn by _learning_table
 
     @property
     def q_table(self) -> FloatArray:
@@ -170,26 +132,14 @@ class DoubleQLearning(TabularLearner):
     def _table_arrays(self) -> dict[str, FloatArray]:
         return {"q_a": self._pair[0], "q_b": self._pair[1]}
 
-    def _update(
-        self,
-        s: int,
-        a: int,
-        r: float,
-        s2: int,
-        a2: int | None,
-        terminated: bool,
-        truncated: bool,
-        alpha: float,
-        eps: float,
-    ) -> None:
-        chooser, evaluator = (0, 1) if self._uniform() < 0.5 else (1, 0)
-        q = self._pair
-        if terminated:
-            target = r
-        else:
-            row = q[chooser, s2].tolist()
-            target = r + self.gamma * q[evaluator, s2, row.index(max(row))]
-        q[chooser, s, a] += alpha * (target - q[chooser, s, a])
+    def _learning_table(self) -> FloatArray:
+        """Draws which table learns from this step (the chooser); the other evaluates."""
+        self._chooser = 0 if self._uniform() < 0.5 else 1
+        return self._pair[self._chooser]
+
+    def _next_value(self, s2: int, a2: int | None, eps: float) -> float:
+        row = self._pair[self._chooser, s2].tolist()
+        return self._pair[1 - self._chooser, s2, row.index(max(row))]
 
 
 class NStepSARSA(TabularLearner):
@@ -250,28 +200,25 @@ class NStepSARSA(TabularLearner):
     def _start_episode(self) -> None:
         self._pending: deque[tuple[int, int, float]] = deque()
 
-    def _update(
-        self,
-        s: int,
-        a: int,
-        r: float,
-        s2: int,
-        a2: int | None,
-        terminated: bool,
-        truncated: bool,
-        alpha: float,
-        eps: float,
+    def _backup(
+        self, q: FloatArray, s: int, a: int, r: float, value: float | None, end: bool, alpha: float
     ) -> None:
+        """Queue ``(s, a, r)``; update the oldest queued pair once ``n`` are queued, and
+        all of them when the episode ends (``value`` is None after a terminal step)."""
         pending = self._pending
         pending.append((s, a, r))
-        bootstrap = 0.0 if a2 is None else float(self._q[s2, a2])
-        if terminated or truncated:
+        bootstrap = 0.0 if value is None else value
+        if end:
             while pending:
-                self._backup(bootstrap, alpha)
+                self._backup_oldest(bootstrap, alpha)
         elif len(pending) == self.n:
-            self._backup(bootstrap, alpha)
+            self._backup_oldest(bootstrap, alpha)
 
-    def _backup(self, bootstrap: float, alpha: float) -> None:
+    def _next_value(self, s2: int, a2: int | None, eps: float) -> float:
+        assert a2 is not None  # drawn for every step that did not terminate
+        return float(self._q[s2, a2])
+
+    def _backup_oldest(self, bootstrap: float, alpha: float) -> None:
         """Update the oldest pending pair with the return of all pending rewards."""
         target = bootstrap
         for _, _, r in reversed(self._pending):

@@ -1,11 +1,13 @@
-"""The shared base of the tabular learners: configuration, the learning loop, acting,
-and saving. A concrete algorithm supplies only its update rule (:mod:`.algorithms`)."""
+"""The shared base of the tabular learners: configuration, the one-step TD update
+scaffold, the learning loop, and saving. A concrete algorithm supplies only the value its
+target bootstraps from (:mod:`.algorithms`); acting lives in :mod:`.acting`, the
+``learn`` entry point in :mod:`.training` and the file format in :mod:`.agent_file`."""
 
 from __future__ import annotations
 
 import numbers
 import os
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -14,11 +16,17 @@ import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 
-from rlkit.tabular.saving import load_learner, save_learner
+from rlkit.tabular.acting import EpsilonGreedy
+from rlkit.tabular.agent_file import (
+    copy_arrays,
+    library_versions,
+    read_agent_file,
+    write_agent_file,
+)
 from rlkit.tabular.schedules import Schedule, ScheduleLike, as_schedule
 from rlkit.tabular.training import (
     EpisodeSummary,
-    check_budget,
+    Trainable,
     discrete_space_sizes,
     env_identity,
     open_progress_bar,
@@ -34,17 +42,15 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 #: ``callback(learner, summary) -> False`` stops :meth:`TabularLearner.learn`.
 Callback: TypeAlias = "Callable[[TabularLearner, EpisodeSummary], bool | None]"
 
-#: Uniform numbers drawn from the generator at a time: one numpy call per block is far
-#: cheaper than one per step, and the sequence (hence the result) is the same.
-_BLOCK = 4096
 
-
-class TabularLearner(ABC):
+class TabularLearner(EpsilonGreedy, Trainable[Callback]):
     """Base of the tabular learners: epsilon-greedy acting on a Q-table of shape (S, A).
 
-    Subclasses set :attr:`algorithm` and implement :meth:`_update`. Randomness (actions,
-    tie-breaking, environment reset seeds) comes from one ``numpy.random.Generator``
-    seeded with ``seed``, so the same seed gives the same Q-table.
+    Subclasses set :attr:`algorithm` and implement :meth:`_next_value`, the value the
+    one-step TD update (:meth:`_update`, :meth:`_backup`) bootstraps from.
+    Randomness (actions, tie-breaking, environment reset seeds) comes from one
+    ``numpy.random.Generator`` seeded with ``seed``, so the same seed gives the same
+    Q-table.
 
     Parameters
     ----------
@@ -67,8 +73,7 @@ class TabularLearner(ABC):
     algorithm: ClassVar[str] = ""
     _registry: ClassVar[dict[str, type[TabularLearner]]] = {}
 
-    n_states: int
-    n_actions: int
+    # n_states, n_actions, exploration_rate and the generator: see EpsilonGreedy.
     gamma: float
     learning_rate: Schedule
     epsilon: Schedule
@@ -76,13 +81,9 @@ class TabularLearner(ABC):
     seed: int
     num_timesteps: int
     num_episodes: int
-    exploration_rate: float
     env: gym.Env[Any, Any] | None
     env_id: str | None
     env_kwargs: dict[str, Any] | None
-    _rng: np.random.Generator
-    _uniforms: list[float]
-    _next_uniform: int
     _q: FloatArray
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -157,7 +158,7 @@ class TabularLearner(ABC):
     def _init_tables(self) -> None:
         self._q = np.full((self.n_states, self.n_actions), self.q_init)
 
-    def _set_extra_hyperparameters(self, hyperparameters: dict[str, Any]) -> None:  # noqa: B027
+    def _set_extra_hyperparameters(self, hyperparameters: dict[str, Any]) -> None:
         """Pop the subclass's own hyper-parameters (restoring from a file)."""
 
     def _extra_hyperparameters(self) -> dict[str, Any]:
@@ -209,23 +210,27 @@ class TabularLearner(ABC):
     def _acting_row(self, s: int) -> list[float]:
         return self._q[s].tolist()
 
+    def _acting_table(self) -> FloatArray:
+        return self._q
+
     def _table_arrays(self) -> dict[str, FloatArray]:
         return {"q_table": self._q}
 
     def _restore_tables(self, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
-        for name, current in self._table_arrays().items():
-            array = arrays.get(name)
-            if array is None or array.shape != current.shape or array.dtype.kind != "f":
-                found = None if array is None else f"{array.dtype}{list(array.shape)}"
-                raise ValueError(
-                    f"array {name!r} must be float with shape {current.shape}, found {found}"
-                )
-            current[...] = array
+        copy_arrays(arrays, into=self._table_arrays())
 
-    def _start_episode(self) -> None:  # noqa: B027
+    def _start_episode(self) -> None:
         """Hook: forget per-episode state (n-step buffers)."""
 
+    def _learning_table(self) -> FloatArray:
+        """The table :meth:`_update` changes (Double Q-learning draws one of its two)."""
+        return self._q
+
     @abstractmethod
+    def _next_value(self, s2: int, a2: int | None, eps: float) -> float:
+        """The value of ``s2`` that the target of a non-terminal step bootstraps from;
+        ``a2`` is the action that will be taken there, ``eps`` the exploration rate."""
+
     def _update(
         self,
         s: int,
@@ -240,121 +245,41 @@ class TabularLearner(ABC):
     ) -> None:
         """Learn from ``(s, a, r, s2)``; ``a2`` is the action that will be taken in ``s2``
         (None when the episode terminated; after a truncation it is still drawn, for
-        bootstrapping)."""
+        bootstrapping).
 
-    # -- acting -----------------------------------------------------------------------
-
-    def _uniform(self) -> float:
-        i = self._next_uniform
-        if i >= len(self._uniforms):
-            self._uniforms = self._rng.random(_BLOCK).tolist()
-            i = 0
-        self._next_uniform = i + 1
-        return self._uniforms[i]
-
-    def _behaviour(self, s: int, eps: float) -> int:
-        """Epsilon-greedy action; ties between greedy actions are broken at random, which
-        matters early on when a fresh table is all ties."""
-        if self._uniform() < eps:
-            return int(self._uniform() * self.n_actions)
-        row = self._acting_row(s)
-        best = max(row)
-        if row.count(best) == 1:
-            return row.index(best)
-        ties = [i for i, value in enumerate(row) if value == best]
-        return ties[int(self._uniform() * len(ties))]
-
-    def predict(
-        self,
-        observation: int | npt.ArrayLike,
-        state: Any = None,
-        episode_start: Any = None,
-        deterministic: bool = True,
-    ) -> tuple[Any, None]:
-        """Action(s) for observation(s), with stable-baselines3's signature.
-
-        Parameters
-        ----------
-        observation : int or array_like of int
-            A state index, or an array of them (e.g. from a vector env).
-        state, episode_start
-            Ignored (no recurrent state); present so SB3 harnesses can call this.
-        deterministic : bool
-            Greedy action (lowest index among ties) when True; epsilon-greedy with
-            :attr:`exploration_rate` otherwise.
-
-        Returns
-        -------
-        (action, None)
-            ``action`` is an ``int`` for a scalar observation, else an int array of the
-            observation's shape.
+        The scaffold of every update rule: the table to change (:meth:`_learning_table`)
+        and the value of ``s2`` to bootstrap from (:meth:`_next_value`; None after a
+        terminal step, while a truncated step still bootstraps: a time limit is not part
+        of the task) go to :meth:`_backup`.
         """
-        obs = np.asarray(observation)
-        if obs.dtype.kind not in "iu" or ((obs < 0) | (obs >= self.n_states)).any():
-            raise ValueError(
-                f"observation must be state indices in [0, {self.n_states}), got {observation!r}"
-            )
-        if deterministic:
-            actions = np.asarray(self._acting_table()[obs].argmax(axis=-1))
-        else:
-            flat = [self._behaviour(int(s), self.exploration_rate) for s in obs.reshape(-1)]
-            actions = np.asarray(flat, dtype=np.int64).reshape(obs.shape)
-        if actions.ndim == 0:
-            return int(actions), None
-        return actions, None
+        q = self._learning_table()
+        value = None if terminated else self._next_value(s2, a2, eps)
+        self._backup(q, s, a, r, value, terminated or truncated, alpha)
 
-    def act(self, observation: int) -> int:
-        """The greedy action for one observation (``predict(obs)[0]``)."""
-        action, _ = self.predict(observation, deterministic=True)
-        return int(action)
-
-    def _acting_table(self) -> FloatArray:
-        return self._q
+    def _backup(
+        self, q: FloatArray, s: int, a: int, r: float, value: float | None, end: bool, alpha: float
+    ) -> None:
+        """The one-step TD update ``q[s, a] += alpha * (target - q[s, a])`` with target
+        ``r + gamma * value`` (``r`` alone when ``value`` is None); ``end``: the episode
+        ended at this step. n-step SARSA overrides it to back up several steps at once."""
+        target = r if value is None else r + self.gamma * value
+        q[s, a] += alpha * (target - q[s, a])
 
     # -- learning -------------------------------------------------------------------------
 
-    def learn(
-        self,
-        total_steps: int | None = None,
-        episodes: int | None = None,
-        callback: Callback | None = None,
-        progress_bar: bool = False,
-    ) -> Self:
-        """Train on the attached environment until a budget is spent.
+    def _bound_schedules(self, total_steps: int | None) -> tuple[Schedule, Schedule]:
+        """``(epsilon, learning_rate)`` bound to a ``learn`` call's step budget."""
+        epsilon = resolve_schedule(self.epsilon, total_steps, "epsilon")
+        return epsilon, resolve_schedule(self.learning_rate, total_steps, "learning_rate")
 
-        Parameters
-        ----------
-        total_steps : int, optional
-            Environment steps to take; fractional schedules are fractions of this.
-        episodes : int, optional
-            Episodes to finish. With both budgets, training stops at the first reached.
-        callback : callable, optional
-            ``callback(learner, summary)`` after every episode (:class:`EpisodeSummary`);
-            returning ``False`` stops training.
-        progress_bar : bool
-            Show a tqdm progress bar.
-
-        Returns
-        -------
-        self
-
-        Notes
-        -----
-        Schedules restart with every call (step 0 = the call's first step), like
-        stable-baselines3's default; :attr:`num_timesteps` and :attr:`num_episodes` keep
-        counting across calls. The environment is reset with a seed drawn from the
-        learner's generator at the start of each call.
-        """
-        total_steps = check_budget(total_steps, "total_steps")
-        episodes = check_budget(episodes, "episodes")
-        if total_steps is None and episodes is None:
-            raise ValueError("give a budget: learn(total_steps=...) and/or learn(episodes=...)")
+    def _learn(
+        self, total_steps: int | None, episodes: int | None, callback: Callback | None, bar: bool
+    ) -> None:
         env = self.env
         if env is None:
             raise ValueError("this learner has no env; pass env= to load() or call set_env(env)")
-        epsilon = resolve_schedule(self.epsilon, total_steps, "epsilon")
-        learning_rate = resolve_schedule(self.learning_rate, total_steps, "learning_rate")
-        bar = open_progress_bar(progress_bar, total_steps, episodes)
+        epsilon, learning_rate = self._bound_schedules(total_steps)
+        progress = open_progress_bar(bar, total_steps, episodes)
         update, behaviour = self._update, self._behaviour
         step = episode = episode_length = 0
         episode_return = 0.0
@@ -380,8 +305,8 @@ class TabularLearner(ABC):
                     s, a = s2, a2
                     continue
                 episode += 1
-                if bar is not None:
-                    bar.update(1 if total_steps is None else episode_length)
+                if progress is not None:
+                    progress.update(1 if total_steps is None else episode_length)
                 summary = EpisodeSummary(step, episode, episode_return, episode_length, eps, alpha)
                 if callback is not None and callback(self, summary) is False:
                     break
@@ -394,11 +319,10 @@ class TabularLearner(ABC):
             self.num_timesteps += step
             self.num_episodes += episode
             self.exploration_rate = eps
-            if bar is not None:
+            if progress is not None:
                 if total_steps is not None:
-                    bar.update(step - bar.n)
-                bar.close()
-        return self
+                    progress.update(step - progress.n)
+                progress.close()
 
     # -- saving -------------------------------------------------------------------------
 
@@ -407,9 +331,21 @@ class TabularLearner(ABC):
 
         The header records the algorithm, hyper-parameters, environment id and keyword
         arguments, space sizes, counters and library versions (see
-        :mod:`rlkit.tabular.saving`). Returns the path written.
+        :mod:`rlkit.tabular.agent_file`). Returns the path written.
         """
-        return save_learner(self, path)
+        header = {
+            "algorithm": self.algorithm,
+            "hyperparameters": self.get_hyperparameters(),
+            "env_id": self.env_id,
+            "env_kwargs": self.env_kwargs,
+            "n_states": self.n_states,
+            "n_actions": self.n_actions,
+            "num_timesteps": self.num_timesteps,
+            "num_episodes": self.num_episodes,
+            "exploration_rate": self.exploration_rate,
+            "versions": library_versions(),
+        }
+        return write_agent_file(path, header, self._table_arrays())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], env: gym.Env[Any, Any] | None = None) -> Self:
@@ -424,7 +360,30 @@ class TabularLearner(ABC):
             If the file is truncated or corrupted, holds another algorithm, or ``env``'s
             spaces do not match the saved table.
         """
-        return load_learner(cls, path, env)
+        header, arrays = read_agent_file(path)
+        name = header.get("algorithm")
+        target = cls._registry.get(str(name))
+        if target is None:
+            raise ValueError(f"{path} holds unknown algorithm {name!r}")
+        if not issubclass(target, cls):
+            raise ValueError(
+                f"{path} holds a {name} agent, not {cls.algorithm}: load it with "
+                f"{target.__name__}.load or TabularLearner.load"
+            )
+        try:
+            learner = target._detached(
+                int(header["n_states"]), int(header["n_actions"]), header["hyperparameters"]
+            )
+            learner._restore_tables(arrays)
+            learner.num_timesteps = int(header.get("num_timesteps", 0))
+            learner.num_episodes = int(header.get("num_episodes", 0))
+            learner.exploration_rate = float(header.get("exploration_rate", 0.0))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{path} has an invalid header or tables: {error}") from None
+        learner.env_id, learner.env_kwargs = header.get("env_id"), header.get("env_kwargs")
+        if env is not None:
+            learner.set_env(env)
+        return learner
 
     def __repr__(self) -> str:
         return (

@@ -1,27 +1,29 @@
-"""An ensemble of tabular learners trained on different seeds, acting together."""
+"""An ensemble of tabular learners trained on different seeds, acting together (with
+the learners' ``predict``/``act`` interface, :class:`~rlkit.tabular.acting.Actor`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from rlkit.tabular.acting import Actor
 from rlkit.tabular.base import Callback, FloatArray, TabularLearner
 from rlkit.tabular.training import open_progress_bar
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from rlkit.tabular.batched import BatchedTabularLearner
+    from rlkit.tabular.batched_base import BatchedTabularLearner
 
 __all__ = ["Ensemble"]
 
 Vote = Literal["mean", "majority"]
 
 
-class Ensemble:
+class Ensemble(Actor):
     """``K`` learners of the same task, trained on different seeds, acting as one agent.
 
     Differently seeded runs explore differently and disagree where they learned little;
@@ -123,38 +125,21 @@ class Ensemble:
         """The members' mean Q-table, shape (n_states, n_actions)."""
         return np.asarray(np.mean([m.q_table for m in self.members], axis=0))
 
-    def predict(
-        self,
-        observation: int | npt.ArrayLike,
-        state: Any = None,
-        episode_start: Any = None,
-        deterministic: bool = True,
-    ) -> tuple[Any, None]:
-        """The ensemble's action(s), with stable-baselines3's signature.
-
-        ``deterministic=False`` lets a member drawn at random act epsilon-greedily.
-        """
+    def _actions(self, observation: int | npt.ArrayLike, deterministic: bool) -> npt.ArrayLike:
+        """The consensus action(s); ``deterministic=False`` lets a member drawn at random
+        act epsilon-greedily."""
         if not deterministic:
             member = self.members[int(self._rng.integers(len(self.members)))]
-            return member.predict(observation, deterministic=False)
+            return member.predict(observation, deterministic=False)[0]
         obs = np.asarray(observation)
         self.members[0].predict(obs)  # checks the observation, with its error message
         mean_q = self.q_table[obs]
         if self.vote == "mean":
-            actions = np.asarray(mean_q.argmax(axis=-1))
-        else:
-            greedy = np.stack([np.asarray(m.predict(obs)[0]) for m in self.members])
-            votes = (greedy[..., None] == np.arange(self.n_actions)).sum(axis=0)
-            top = votes == votes.max(axis=-1, keepdims=True)
-            actions = np.asarray(np.where(top, mean_q, -np.inf).argmax(axis=-1))
-        if actions.ndim == 0:
-            return int(actions), None
-        return actions, None
-
-    def act(self, observation: int) -> int:
-        """The ensemble's greedy action for one observation."""
-        action, _ = self.predict(observation, deterministic=True)
-        return int(action)
+            return np.asarray(mean_q.argmax(axis=-1))
+        greedy = np.stack([np.asarray(m.predict(obs)[0]) for m in self.members])
+        votes = (greedy[..., None] == np.arange(self.n_actions)).sum(axis=0)
+        top = votes == votes.max(axis=-1, keepdims=True)
+        return np.asarray(np.where(top, mean_q, -np.inf).argmax(axis=-1))
 
     def __len__(self) -> int:
         return len(self.members)

@@ -1,37 +1,23 @@
-"""The on-disk format of tabular agents: one ``.npz`` file, arrays plus a JSON header.
+"""Saving and loading tabular agents as functions, and the file format's names.
 
-The header records the algorithm, its hyper-parameters (schedules as strings), the
-environment id and keyword arguments, the space sizes, the training counters and the
-library versions; the arrays are the learner's tables under their names (``q_table``,
-or ``q_a`` and ``q_b`` for Double Q-learning).
-
-The header is stored as a numpy unicode string and everything is read back with
-``np.load(..., allow_pickle=False)``: loading a file never runs code from it. Files are
-written to a temporary name in the same folder and moved into place with ``os.replace``,
-so a crash mid-write never leaves a half-written agent under the real name.
+The learners do the work themselves: :meth:`TabularLearner.save` writes an agent and
+:meth:`TabularLearner.load` reads one back (``rlkit.tabular.load`` for any algorithm).
+The file format they use (one ``.npz`` file, arrays plus a JSON header, never pickled)
+lives one layer below the learners in :mod:`rlkit.tabular.agent_file`; this module
+re-exports it, so ``rlkit.tabular.saving`` stays the one name for everything on disk.
+It sits above :mod:`rlkit.tabular.base` and is never imported by it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
-import zlib
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import gymnasium as gym
-import numpy as np
-import numpy.typing as npt
 
-import rlkit
-from rlkit.atomic import atomic_output
-
-if TYPE_CHECKING:
-    from rlkit.tabular.base import TabularLearner
-
-    Learner = TypeVar("Learner", bound=TabularLearner)
+from rlkit.tabular.agent_file import FORMAT, FORMAT_VERSION, read_agent_file, write_agent_file
+from rlkit.tabular.base import TabularLearner
 
 __all__ = [
     "FORMAT",
@@ -42,139 +28,16 @@ __all__ = [
     "write_agent_file",
 ]
 
-#: Value of ``header["format"]`` in every file this module writes.
-FORMAT = "rlkit.tabular"
-#: Bumped when the layout changes incompatibly.
-FORMAT_VERSION = 1
-_HEADER_KEY = "header"
-
-
-def write_agent_file(
-    path: str | os.PathLike[str], header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
-) -> Path:
-    """Write ``arrays`` and a JSON ``header`` atomically to ``path`` (``.npz`` appended
-    when missing); returns the path written."""
-    target = Path(path)
-    if target.suffix != ".npz":
-        target = target.with_name(target.name + ".npz")
-    if _HEADER_KEY in arrays:
-        raise ValueError(f"array name {_HEADER_KEY!r} is reserved for the header")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    full_header = {"format": FORMAT, "format_version": FORMAT_VERSION, **header}
-    payload = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
-    payload[_HEADER_KEY] = np.array(json.dumps(full_header, sort_keys=True))
-    with atomic_output(target) as tmp, open(tmp, "wb") as stream:
-        np.savez(stream, allow_pickle=False, **payload)
-        stream.flush()
-        os.fsync(stream.fileno())
-    return target
-
-
-def read_agent_file(
-    path: str | os.PathLike[str],
-) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
-    """Read ``(header, arrays)`` written by :func:`write_agent_file`.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file at ``path``.
-    ValueError
-        If the file is truncated, corrupted, not an rlkit tabular file, holds pickled
-        objects, or was written by a newer format version.
-    """
-    source = Path(path)
-    try:
-        # numpy does not verify the zip checksums of what it reads; testzip does.
-        with zipfile.ZipFile(source) as archive:
-            broken = archive.testzip()
-        if broken is not None:
-            raise ValueError(f"{broken} fails its CRC check")
-        data = np.load(source, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("not an .npz archive")
-        with data:
-            if _HEADER_KEY not in data.files:
-                raise ValueError("no header")
-            text = data[_HEADER_KEY]
-            if text.dtype.kind != "U" or text.shape != ():
-                raise ValueError(f"header is {text.dtype}{list(text.shape)}, not a string")
-            header = json.loads(str(text[()]))
-            arrays = {name: np.array(data[name]) for name in data.files if name != _HEADER_KEY}
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except (
-        ValueError,
-        OSError,
-        EOFError,
-        KeyError,
-        TypeError,
-        RuntimeError,  # zipfile: "encrypted", "compressed patched data", ...
-        zipfile.BadZipFile,
-        zlib.error,
-        UnicodeDecodeError,
-    ) as error:
-        raise ValueError(
-            f"{source} is not a readable rlkit tabular agent file (truncated or corrupted?): "
-            f"{error}"
-        ) from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ValueError(f"{source} is not an rlkit tabular agent file (format {FORMAT!r})")
-    version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"{source} has format version {version!r}; this rlkit reads up to "
-            f"{FORMAT_VERSION}: upgrade rlkit"
-        )
-    return header, arrays
+Learner = TypeVar("Learner", bound=TabularLearner)
 
 
 def save_learner(learner: TabularLearner, path: str | os.PathLike[str]) -> Path:
     """Write ``learner`` (see :meth:`TabularLearner.save`); returns the path written."""
-    header = {
-        "algorithm": learner.algorithm,
-        "hyperparameters": learner.get_hyperparameters(),
-        "env_id": learner.env_id,
-        "env_kwargs": learner.env_kwargs,
-        "n_states": learner.n_states,
-        "n_actions": learner.n_actions,
-        "num_timesteps": learner.num_timesteps,
-        "num_episodes": learner.num_episodes,
-        "exploration_rate": learner.exploration_rate,
-        "versions": {
-            "rlkit": rlkit.__version__,
-            "numpy": np.__version__,
-            "gymnasium": gym.__version__,
-        },
-    }
-    return write_agent_file(path, header, learner._table_arrays())
+    return learner.save(path)
 
 
 def load_learner(
     cls: type[Learner], path: str | os.PathLike[str], env: gym.Env[Any, Any] | None
 ) -> Learner:
     """Read a learner of class ``cls`` or a subclass (see :meth:`TabularLearner.load`)."""
-    header, arrays = read_agent_file(path)
-    name = header.get("algorithm")
-    target = cls._registry.get(str(name))
-    if target is None:
-        raise ValueError(f"{path} holds unknown algorithm {name!r}")
-    if not issubclass(target, cls):
-        raise ValueError(
-            f"{path} holds a {name} agent, not {cls.algorithm}: load it with "
-            f"{target.__name__}.load or TabularLearner.load"
-        )
-    try:
-        learner = target._detached(
-            int(header["n_states"]), int(header["n_actions"]), header["hyperparameters"]
-        )
-        learner._restore_tables(arrays)
-        learner.num_timesteps = int(header.get("num_timesteps", 0))
-        learner.num_episodes = int(header.get("num_episodes", 0))
-        learner.exploration_rate = float(header.get("exploration_rate", 0.0))
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{path} has an invalid header or tables: {error}") from None
-    learner.env_id, learner.env_kwargs = header.get("env_id"), header.get("env_kwargs")
-    if env is not None:
-        learner.set_env(env)
-    return learner
+    return cls.load(path, env)

@@ -1,25 +1,43 @@
-"""What the single and batched learning loops share: checking environments and
-budgets, binding schedules to a budget, progress bars and per-episode summaries."""
+"""What the single and batched learning loops share: the public ``learn`` entry point
+(:class:`Trainable`), checking environments and budgets, binding schedules to a budget,
+progress bars and per-episode summaries."""
 
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
 import gymnasium as gym
 import numpy as np
 
-from rlkit.tabular.schedules import Schedule
+from rlkit.tabular.schedules import Schedule, ScheduleLike
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "EpisodeSummary",
+    "Hyperparameters",
+    "Trainable",
     "check_budget",
     "discrete_space_sizes",
     "env_identity",
     "open_progress_bar",
     "resolve_schedule",
 ]
+
+
+class Hyperparameters(TypedDict, total=False):
+    """The keyword arguments every tabular learner takes, single or batched (see
+    :class:`~rlkit.tabular.TabularLearner`)."""
+
+    gamma: float
+    learning_rate: ScheduleLike
+    epsilon: ScheduleLike
+    q_init: float
+    seed: int | None
 
 
 @dataclass(frozen=True)
@@ -103,3 +121,67 @@ def env_identity(env: Any) -> tuple[str | None, dict[str, Any] | None]:
     except (TypeError, ValueError):
         kwargs = None
     return spec.id, kwargs
+
+
+#: The type of a learner's ``learn`` callback.
+CallbackT = TypeVar("CallbackT")
+
+
+class Trainable(ABC, Generic[CallbackT]):
+    """The ``learn`` of the single and the batched learners: it checks the budgets and
+    runs the subclass's learning loop, :meth:`_learn`, which calls back with an
+    :class:`EpisodeSummary` (batched: :class:`~rlkit.tabular.BatchedSummary`)."""
+
+    def learn(
+        self,
+        total_steps: int | None = None,
+        episodes: int | None = None,
+        callback: CallbackT | None = None,
+        progress_bar: bool = False,
+    ) -> Self:
+        """Train until a budget is spent.
+
+        A batched learner trains every copy: its steps are vector steps (the steps of
+        each copy; the ignored autoreset steps count but are not learned) and its
+        episodes are counted per copy.
+
+        Parameters
+        ----------
+        total_steps : int, optional
+            Environment steps to take; fractional schedules are fractions of this.
+        episodes : int, optional
+            Episodes to finish. With both budgets, training stops at the first reached.
+            Batched: a copy stops learning after its ``episodes``-th episode, and
+            training ends when all have.
+        callback : callable, optional
+            ``callback(learner, summary)`` after every episode (:class:`EpisodeSummary`;
+            batched: after every step where an episode ended,
+            :class:`~rlkit.tabular.BatchedSummary`); returning ``False`` stops training.
+        progress_bar : bool
+            Show a tqdm progress bar (in steps, or in episodes of the slowest copy).
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        Schedules restart with every call (step 0 = the call's first step), like
+        stable-baselines3's default; :attr:`num_timesteps` and :attr:`num_episodes` keep
+        counting across calls. The environment is reset with a seed drawn from the
+        learner's generator at the start of each call (a batched learner's first call
+        uses its ``copy_seeds``).
+        """
+        total_steps = check_budget(total_steps, "total_steps")
+        episodes = check_budget(episodes, "episodes")
+        if total_steps is None and episodes is None:
+            raise ValueError("give a budget: learn(total_steps=...) and/or learn(episodes=...)")
+        self._learn(total_steps, episodes, callback, progress_bar)
+        return self
+
+    @abstractmethod
+    def _learn(
+        self, total_steps: int | None, episodes: int | None, callback: CallbackT | None, bar: bool
+    ) -> None:
+        """The learning loop, with checked budgets (at least one given); ``bar``: show a
+        progress bar (:func:`open_progress_bar`)."""
