@@ -8,16 +8,20 @@ evaluated), env steps for PPO and SAC (policy snapshots). The cells are those of
 suite, run by ``rlkit.sweep``; this script adds:
 
 - the targets of issue #14 (target | measured | CI | met), each from its curve;
-- per encoder of the BC curves (scratch, scratch + shift, frozen, full, LoRA): the
-  area under the learning curve (mean IQM success over the demos axis, every demos
-  count weighted alike) and the demos needed to reach 0.8 IQM success, both with
-  bootstrap CIs over seeds -- the headline question "does pretraining help?" asked at
-  budgets that span floor to ceiling;
+- per encoder of the BC curves (scratch, scratch + shift, frozen, full, LoRA,
+  bottleneck adapters): the area under the learning curve (mean IQM success over the
+  demos axis, every demos count weighted alike) and the demos needed to reach 0.8 IQM
+  success, both with bootstrap CIs over seeds -- the headline question "does
+  pretraining help?" asked at budgets that span floor to ceiling;
+- bottleneck adapters against LoRA (issue #16): areas with a seed-paired CI of their
+  difference, trainable parameters, and the target (>= 0.9x LoRA's area at <= its
+  trainable parameters);
 - a check that no evaluation reset seed was a training one;
 - PNG curves and ``learning.json``.
 
     python benchmarks/learning.py                  # runs missing cells, writes the report
     python benchmarks/learning.py --report-only    # rewrites the report from the cells
+    python benchmarks/learning.py --cells 'bc-adapter*' --workers 1   # only those cells
     python benchmarks/learning.py --quick          # smoke test: tiny cells, temp folder
     python benchmarks/learning.py --suite benchmarks/suites/learning-full.yaml  # GPU
 """
@@ -29,7 +33,17 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from learning_analysis import METRICS, TARGETS, analyse, encoder_verdict, reach_x, summarise
+from learning_analysis import (
+    ADAPTER_TARGET,
+    ENCODERS,
+    METRICS,
+    TARGETS,
+    adapter_vs_lora,
+    analyse,
+    encoder_verdict,
+    reach_x,
+    summarise,
+)
 from learning_report import plot, report_lines
 from scripting import REPO, SuiteArgs, parse_dataclass, suite_experiment
 
@@ -37,8 +51,9 @@ from rlkit.sweep.suite import Suite
 
 #: What the tests and readers look up here; the numbers live in ``learning_analysis.py``,
 #: the report's markdown and plots in ``learning_report.py``.
-__all__ = ["METRICS", "TARGETS", "Args", "analyse", "encoder_verdict", "main", "quick_suite",
-           "reach_x", "summarise"]  # fmt: skip
+__all__ = ["ADAPTER_TARGET", "ENCODERS", "METRICS", "TARGETS", "Args", "adapter_vs_lora",
+           "analyse", "encoder_verdict", "main", "quick_suite", "reach_x",
+           "summarise"]  # fmt: skip
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The numbers of ``learning.py``: learning curves from the suite's cell files, their
-IQMs and bootstrap CIs, issue #14's targets, the per-encoder BC verdict and the
-held-out check.
+IQMs and bootstrap CIs, issue #14's targets, the per-encoder BC verdict, bottleneck
+adapters against LoRA (issue #16) and the held-out check.
 
 :func:`analyse` makes them all, JSON-ready; :mod:`learning_report` turns them into
 the report's markdown and plots.
@@ -32,14 +32,17 @@ TARGETS = (
 )
 #: BC agents are named bc-<encoder>-d<demos>.
 BC_NAME = re.compile(r"^bc-(?P<encoder>[a-z]+)-d(?P<demos>\d+)$")
-ENCODERS = ("scratch", "shift", "frozen", "full", "lora")
+ENCODERS = ("scratch", "shift", "frozen", "full", "lora", "adapter")
 #: The encoder the pretrained ones are measured against: scratch + random shift, the
 #: strong from-scratch baseline of Hansen et al. 2022 (as in the headline experiment).
 BASELINE = "shift"
-PRETRAINED = ("frozen", "full", "lora")
+PRETRAINED = ("frozen", "full", "lora", "adapter")
 METRICS = ("success", "spl")
 #: The success level of "demos needed to reach".
 REACH = 0.8
+#: Issue #16: adapters reach at least this fraction of LoRA's area under the BC curve,
+#: with at most LoRA's trainable parameters.
+ADAPTER_TARGET = 0.9
 
 
 def finished_cells(suite: Suite, folder: Path) -> list[tuple[Cell, dict[str, Any]]]:
@@ -189,6 +192,7 @@ def analyse(suite: Suite, folder: Path, resamples: int) -> dict[str, Any]:
         "curves": summary,
         "targets": targets(summary, train_seconds(suite, folder)),
         "encoders": encoder_verdicts(raw, resamples),
+        "adapter_vs_lora": adapter_vs_lora(raw, trainable_counts(suite), resamples),
         "held_out": held_out_check(suite, folder),
     }
 
@@ -249,6 +253,84 @@ def encoder_verdicts(
                 verdict["vs_baseline"] = area_difference(curve, baseline, resamples)
             encoders[encoder] = verdict
     return encoders
+
+
+def trainable_counts(suite: Suite) -> dict[str, dict[str, int]]:
+    """``encoder -> {"backbone", "policy", "total"}`` parameter counts of the BC student
+    of ``bc-lora-*`` and ``bc-adapter-*`` on four rooms (trainable in the backbone:
+    the adapters; trainable in the whole policy, heads included; all), built as the
+    cell builds it (rlkit.deep.student.make_student with behaviour_cloning's defaults
+    and the cell's kwargs)."""
+    import inspect
+
+    from rlkit.deep.adapters import parameter_counts
+    from rlkit.deep.distill import behaviour_cloning
+    from rlkit.deep.policies import backbone_extractors
+    from rlkit.deep.student import DistillOptions, make_student
+
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(behaviour_cloning).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    counts = {}
+    for encoder in ("lora", "adapter"):
+        cell = next(
+            (c for c in suite.cells()
+             if c.env.label == "fourrooms-pixels" and (m := BC_NAME.match(c.agent.name))
+             and m["encoder"] == encoder),
+            None,
+        )  # fmt: skip
+        if cell is None:
+            continue
+        arguments = {**defaults, **cell.agent.kwargs, "env_kwargs": dict(cell.env.kwargs)}
+        model = make_student(cell.env.id, DistillOptions.of({**arguments, "device": "cpu"}))
+        policy = parameter_counts(model.policy)
+        backbone = sum(
+            p.numel() for e in backbone_extractors(model.policy) for p in e.backbone_parameters()
+        )
+        counts[encoder] = {"backbone": backbone, "policy": policy.trainable, "total": policy.total}
+        env = model.get_env()
+        if env is not None:
+            env.close()
+    return counts
+
+
+def adapter_vs_lora(
+    raw: dict[tuple[str, str], dict[str, Any]],
+    counts: dict[str, dict[str, int]],
+    resamples: int,
+) -> dict[str, Any] | None:
+    """Issue #16's comparison on four rooms: the area under the adapter's BC curve
+    against LoRA's (paired by seed, :func:`area_difference`), their ratio, the success
+    at the largest demos count, the trainable parameters, and whether the adapters
+    reach :data:`ADAPTER_TARGET` x LoRA's area with at most LoRA's trainable
+    parameters (in the backbone and in the whole policy)."""
+    lora = raw.get(("fourrooms-pixels", "bc-lora"))
+    adapter = raw.get(("fourrooms-pixels", "bc-adapter"))
+    if lora is None or adapter is None or not {"lora", "adapter"} <= counts.keys():
+        return None
+    diff = area_difference(adapter, lora, resamples)
+    if diff is None:
+        return None
+    xs, _, adapter_matrix = seed_matrix(adapter)
+    _, _, lora_matrix = seed_matrix(lora)
+    areas = {"adapter": area(adapter_matrix), "lora": area(lora_matrix)}
+    ratio = areas["adapter"] / areas["lora"] if areas["lora"] > 0 else float("inf")
+    fewer = all(counts["adapter"][k] <= counts["lora"][k] for k in ("backbone", "policy"))
+    return {
+        "area": areas,
+        "difference": diff,
+        "ratio": ratio,
+        "demos": xs[-1],
+        "final": {
+            "adapter": float(iqm(adapter_matrix[:, -1])),
+            "lora": float(iqm(lora_matrix[:, -1])),
+        },
+        "trainable": counts,
+        "target": ADAPTER_TARGET,
+        "met": bool(ratio >= ADAPTER_TARGET and fewer),
+    }
 
 
 def held_out_check(suite: Suite, folder: Path) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The report of ``learning.py``: its markdown sections (targets, the per-encoder
-verdict, the held-out check, the curves) and its PNG curves, from the numbers of
-:func:`learning_analysis.analyse`.
+verdict, adapters against LoRA, the held-out check, the curves) and its PNG curves,
+from the numbers of :func:`learning_analysis.analyse`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def report_lines(analysis: dict[str, Any]) -> list[str]:
     return [
         *targets_section(analysis["targets"]),
         *encoders_section(analysis["encoders"]),
+        *adapter_section(analysis.get("adapter_vs_lora")),
         *held_out_section(analysis["held_out"]),
         *curves_section(analysis["curves"]),
     ]
@@ -82,6 +83,53 @@ def encoders_section(encoders: dict[str, Any]) -> list[str]:
         *table_lines(header, "|---|--:|--:|--:|--:|", rows),
         "",
         *encoder_sentence(encoders),
+    ]
+
+
+def adapter_section(comparison: dict[str, Any] | None) -> list[str]:
+    """Issue #16: bottleneck adapters against LoRA on the BC curve, and its target."""
+    if comparison is None:
+        return []
+    counts, areas, final = comparison["trainable"], comparison["area"], comparison["final"]
+    rows = [
+        (encoder, f"{counts[encoder]['backbone']:,}", f"{counts[encoder]['policy']:,}",
+         f"{counts[encoder]['total']:,}", f"{areas[encoder]:.3f}", f"{final[encoder]:.2f}")
+        for encoder in ("lora", "adapter")
+    ]  # fmt: skip
+    diff = comparison["difference"]
+    low, high = diff["ci"]
+    ratio = (
+        f"{counts['adapter']['backbone'] / counts['lora']['backbone']:.2f}x"
+        if counts["lora"]["backbone"]
+        else "-"
+    )
+    rows.append(
+        ("adapter - lora (paired)", ratio, "", "",
+         f"{diff['difference']:+.3f} [{low:+.3f}, {high:+.3f}]",
+         f"{final['adapter'] - final['lora']:+.2f}")
+    )  # fmt: skip
+    header = ("encoder", "trainable in backbone", "trainable in policy", "policy total",
+              "area under curve", f"success at {comparison['demos']} demos")  # fmt: skip
+    fewer = counts["adapter"]["policy"] <= counts["lora"]["policy"]
+    met = "met" if comparison["met"] else "**missed**"
+    return [
+        "",
+        "## Bottleneck adapters against LoRA (issue #16)",
+        "",
+        "Houlsby et al. (2019) adapters after each conv block of the frozen backbone "
+        "(default size) against LoRA (default rank 4) on the BC curve of four-rooms "
+        "pixels: trainable parameters (in the backbone: the adapters or the low-rank "
+        "factors; in the whole policy: with the heads), area under the curve (IQM over "
+        "seeds, mean over the demos counts; the difference with a seed-paired bootstrap "
+        "95% CI) and IQM success at the largest demos count.",
+        "",
+        *table_lines(header, "|---|--:|--:|--:|--:|--:|", rows),
+        "",
+        f"Target: adapter within {1 - comparison['target']:.0%} of LoRA's success at <= "
+        f"LoRA's trainable parameters: area ratio adapter / lora "
+        f"{comparison['ratio']:.2f} (>= {comparison['target']:.2f} needed), trainable "
+        f"{counts['adapter']['policy']:,} {'<=' if fewer else '>'} "
+        f"{counts['lora']['policy']:,}: {met}.",
     ]
 
 

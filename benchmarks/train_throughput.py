@@ -7,8 +7,9 @@ hyperparameters and step budget; only the policy differs:
 - ``NatureCNN``: SB3's ``"CnnPolicy"`` (Mnih et al. 2015's encoder, 512 features), the
   baseline;
 - ``rlkit <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on the default
-  backbone (``rlkit-cnn-v2``), fine-tuned ``full``, ``frozen``, ``lora`` or ``scratch``
-  (and ``full`` with random-shift augmentation, ``augment=True``);
+  backbone (``rlkit-cnn-v2``), fine-tuned ``full``, ``frozen``, ``lora``, ``adapter``
+  (bottleneck adapters at their default size) or ``scratch`` (and ``full`` with
+  random-shift augmentation, ``augment=True``);
 - ``rlkit-cnn-v1 full``: the first shipped backbone (1.4x NatureCNN's multiply-adds),
   for reference: the target applies to the default backbone's rows.
 
@@ -20,22 +21,28 @@ excluded). Target: every rlkit row >= 2x NatureCNN's training env-steps/s on CPU
 Prints a markdown table and a machine line, writes JSON; exits 0 either way.
 
     python benchmarks/train_throughput.py           # a few minutes
+    python benchmarks/train_throughput.py --steps 2048 --repeat 3 \\
+        --out benchmarks/results/train_throughput/train_throughput.json \\
+        --report benchmarks/results/train_throughput/report.md   # a short budget
     python benchmarks/train_throughput.py --quick   # smoke test
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from scripting import REPO, machine, markdown_table, parse_dataclass, write_results
 
+from rlkit.atomic import atomic_write_text
 from rlkit.backbones import DEFAULT_BACKBONE
 
 TARGET_RATIO = 2.0
@@ -46,6 +53,7 @@ ROWS: dict[str, tuple[str, str, bool] | None] = {
     "rlkit full": (DEFAULT_BACKBONE, "full", False),
     "rlkit frozen": (DEFAULT_BACKBONE, "frozen", False),
     "rlkit lora": (DEFAULT_BACKBONE, "lora", False),
+    "rlkit adapter": (DEFAULT_BACKBONE, "adapter", False),
     "rlkit scratch": (DEFAULT_BACKBONE, "scratch", False),
     "rlkit full + shift": (DEFAULT_BACKBONE, "full", True),
     "rlkit-cnn-v1 full": ("rlkit-cnn-v1", "full", False),
@@ -75,6 +83,8 @@ class Args:
     """seed of envs and models"""
     out: str = str(REPO / "benchmarks" / "results" / "train_throughput.json")
     """JSON results file (written atomically)"""
+    report: str = ""
+    """also write this markdown report: the table, the run and the machine lines"""
     quick: bool = False
     """smoke test: tiny rollouts and budget, one round"""
 
@@ -224,21 +234,28 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - started
     about = machine("torch", "stable-baselines3", "gymnasium", "rlkit")
     text = table(rows)
-    print(text)
-    print()
-    print(
+    run_line = (
         f"PPO on {ENV_ID} pixels 64x64: {args.n_envs} envs x {args.n_steps} steps, batch "
         f"{args.batch_size}, {args.n_epochs} epochs; {args.steps} timed steps per "
         f"measurement, median of {args.repeat} interleaved rounds, {args.threads} torch "
         f"thread(s), CPU; wall time {wall:.0f} s; 1-min load {load_start} at the start, "
         f"{about['load_1min']} at the end (other processes share the CPUs)"
     )
-    print(
+    machine_line = (
         f"machine: {about['platform']} | {about['cpu']} ({about['cpus']} CPUs, load "
         f"{about['load_1min']}) | Python {about['python']} | torch {about['torch']}, "
         f"stable-baselines3 {about['stable-baselines3']} | rlkit {about['rlkit']} | "
         f"{about['date']} | git {about['git_commit']}"
     )
+    print(f"{text}\n\n{run_line}\n{machine_line}")
+    if args.report:
+        given = sys.argv[1:] if argv is None else list(argv)
+        command = shlex.join(["python", "benchmarks/train_throughput.py", *given])
+        atomic_write_text(
+            Path(args.report),
+            f"# PPO training throughput\n\n{text}\n\n{run_line}\n\n- Command: `{command}`\n"
+            f"- {machine_line}\n",
+        )
     write_results(args.out, args, about, wall, load_1min_start=load_start,
                   target_ratio=TARGET_RATIO, rows=rows, table=text)  # fmt: skip
     return 0

@@ -35,7 +35,7 @@ __all__ = ["FINETUNE_MODES", "add_backbone_arguments", "add_env_arguments", "env
 
 #: Mirrors :data:`rlkit.deep.extractor.FINETUNE_MODES`, which would import torch
 #: (tests/rlkit/test_deep_cli.py keeps the two equal).
-FINETUNE_MODES = ("scratch", "frozen", "full", "lora")
+FINETUNE_MODES = ("scratch", "frozen", "full", "lora", "adapter")
 
 
 def env_kwarg(text: str) -> tuple[str, Any]:

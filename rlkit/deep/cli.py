@@ -4,6 +4,7 @@
 :func:`add_deep_train_arguments` and hands deep algorithms to :func:`run_deep_train`::
 
     rlkit train --algo ppo --env rlkit/GridNav-v0 --finetune lora --steps 200000
+    rlkit train --algo ppo --env rlkit/GridNav-v0 --finetune adapter --adapter-size 8
     rlkit train --algo sac --env rlkit/ArmReach-v0 --env-kwargs '{"obs": "dict"}' \\
         --goal-pixels --set replay_buffer_class=HerReplayBuffer --set learning_starts=500
     rlkit train --algo ppo --env rlkit/GridNav-v0 --out runs/ppo --resume   # after a kill
@@ -23,6 +24,8 @@ Examples
 ...                           "--set", "policy_kwargs.net_arch=[32]"])
 >>> args.finetune, hyperparams_from(args.set)
 ('lora', {'n_steps': 64, 'policy_kwargs': {'net_arch': [32]}})
+>>> parser.parse_args(["--finetune", "adapter", "--adapter-size", "8"]).adapter_size
+8
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ __all__ = [
     "add_deep_train_arguments",
     "hyperparams_from",
     "run_deep_train",
+    "with_adapter_size",
 ]
 
 #: The ``--algo`` choices handled here (rlkit.deep.trainer.ALGORITHMS, without torch).
@@ -53,6 +57,7 @@ DEEP_OPTIONS: dict[str, str] = {
     "backbone": "--backbone",
     "finetune": "--finetune",
     "lora_rank": "--lora-rank",
+    "adapter_size": "--adapter-size",
     "augment": "--augment",
     "backbone_lr_scale": "--backbone-lr-scale",
     "n_envs": "--n-envs",
@@ -93,6 +98,22 @@ def hyperparams_from(assignments: Sequence[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def with_adapter_size(hyperparams: dict[str, Any], size: int | None) -> dict[str, Any]:
+    """``hyperparams`` with ``policy_kwargs.features_extractor_kwargs.adapter_size`` set
+    to ``size`` (``--adapter-size``; unchanged for None), the way the extractor's
+    arguments reach SB3's policy (``rlkit train``) or the student (``rlkit distill``).
+
+    >>> with_adapter_size({"policy_kwargs": {"net_arch": [32]}}, 8)
+    {'policy_kwargs': {'net_arch': [32], 'features_extractor_kwargs': {'adapter_size': 8}}}
+    """
+    if size is None:
+        return hyperparams
+    policy_kwargs = dict(hyperparams.get("policy_kwargs") or {})
+    extractor = dict(policy_kwargs.get("features_extractor_kwargs") or {})
+    policy_kwargs["features_extractor_kwargs"] = {**extractor, "adapter_size": size}
+    return {**hyperparams, "policy_kwargs": policy_kwargs}
+
+
 def add_deep_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of deep algorithms to ``rlkit train``'s parser (as a group)."""
     group = parser.add_argument_group(
@@ -101,6 +122,13 @@ def add_deep_train_arguments(parser: argparse.ArgumentParser) -> None:
         "rlkit/deep/hyperparams/<algo>.yml, --steps defaults to the file's total_steps",
     )
     add_backbone_arguments(group, backbone_help="shipped name or a .pt file")
+    group.add_argument(
+        "--adapter-size",
+        type=int,
+        default=None,
+        help="bottleneck channels of each adapter (--finetune adapter); None: the "
+        "extractor's default (16)",
+    )
 
     def from_yaml(flag: str, kind: type, what: str) -> None:
         group.add_argument(flag, type=kind, default=None, help=f"{what}; None: the YAML file's")
@@ -149,7 +177,7 @@ def run_deep_train(args: argparse.Namespace) -> int:
         env_kwargs=env_kwargs,
         goal_pixels=args.goal_pixels,
         n_envs=args.n_envs,
-        hyperparams=hyperparams_from(args.set),
+        hyperparams=with_adapter_size(hyperparams_from(args.set), args.adapter_size),
         augment=args.augment,
         lora_rank=args.lora_rank,
         backbone_lr_scale=args.backbone_lr_scale,

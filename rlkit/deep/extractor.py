@@ -1,6 +1,6 @@
 """``BackboneExtractor``: stable-baselines3 features from an :mod:`rlkit.backbones` CNN.
 
-Four fine-tuning modes, the rows of the headline experiment:
+Five fine-tuning modes, the rows of the headline experiment:
 
 ========  ===================================================  ==========================
 mode      backbone weights                                     trained
@@ -10,7 +10,12 @@ frozen    pretrained                                           heads only (backb
                                                                eval mode, no gradient)
 full      pretrained                                           everything
 lora      pretrained + low-rank adapters (:mod:`.lora`)        adapters and heads
+adapter   pretrained + bottleneck adapters after each conv     adapters and heads
+          block (:mod:`.adapters`; Houlsby et al. 2019)
 ========  ===================================================  ==========================
+
+:func:`~rlkit.deep.adapters.parameter_counts` gives the trainable and total parameters
+of an extractor or a policy in any mode.
 
 ``augment=True`` adds random-shift augmentation (pad 4, random crop; Laskin et al. 2020,
 Kostrikov et al. 2021) while the policy trains, the strong scratch baseline of Hansen et
@@ -56,6 +61,12 @@ from torch.nn import functional as F
 
 from rlkit.backbones import DEFAULT_BACKBONE, ConvEncoder, load_backbone
 from rlkit.backbones.model import random_shift
+from rlkit.deep.adapters import (
+    DEFAULT_ADAPTER_SIZE,
+    adapter_parameters,
+    add_adapters,
+    check_adapter_size,
+)
 from rlkit.deep.lora import add_lora, lora_parameters
 
 __all__ = [
@@ -67,9 +78,9 @@ __all__ = [
     "random_shift",
 ]
 
-Finetune = Literal["scratch", "frozen", "full", "lora"]
+Finetune = Literal["scratch", "frozen", "full", "lora", "adapter"]
 #: The fine-tuning modes :class:`BackboneExtractor` accepts.
-FINETUNE_MODES: tuple[str, ...] = ("scratch", "frozen", "full", "lora")
+FINETUNE_MODES: tuple[str, ...] = ("scratch", "frozen", "full", "lora", "adapter")
 
 
 def check_finetune(finetune: str) -> None:
@@ -110,10 +121,12 @@ class BackboneExtractor(BaseFeaturesExtractor):
     backbone : str, path or ConvEncoder, default DEFAULT_BACKBONE ("rlkit-cnn-v2")
         A shipped backbone name, a ``.pt`` file from ``rlkit pretrain``, or an encoder
         object (copied, so the caller's stays untouched).
-    finetune : {"scratch", "frozen", "full", "lora"}, default "full"
+    finetune : {"scratch", "frozen", "full", "lora", "adapter"}, default "full"
         See the module docstring.
     lora_rank, lora_alpha : int, float, optional
         Adapter rank (default 4) and scale numerator (default: the rank, scale 1).
+    adapter_size : int, default DEFAULT_ADAPTER_SIZE (16)
+        Bottleneck channels of each adapter in ``adapter`` mode.
     augment : bool, default False
         Random-shift augmentation in training mode.
     shift_pad : int, default 4
@@ -137,12 +150,14 @@ class BackboneExtractor(BaseFeaturesExtractor):
         finetune: Finetune = "full",
         lora_rank: int = 4,
         lora_alpha: float | None = None,
+        adapter_size: int = DEFAULT_ADAPTER_SIZE,
         augment: bool = False,
         shift_pad: int = 4,
         seed: int = 0,
         spatial: int = 0,
     ) -> None:
         check_finetune(finetune)
+        check_adapter_size(adapter_size)
         if isinstance(spatial, bool) or not isinstance(spatial, int) or spatial < 0:
             raise ValueError(f"spatial must be an int >= 0 (channels; 0: none), got {spatial!r}")
         image_key, image_space, vector_keys = _split_space(observation_space)
@@ -170,6 +185,8 @@ class BackboneExtractor(BaseFeaturesExtractor):
             self.backbone.requires_grad_(False)
         elif finetune == "lora":
             add_lora(self.backbone, rank=lora_rank, alpha=lora_alpha)
+        elif finetune == "adapter":
+            add_adapters(self.backbone, size=adapter_size)
         # The weights this extractor starts from. SB3's PPO re-initialises every module of
         # its policy orthogonally after building it; the policies of rlkit.deep.policies
         # call restore_initial_backbone() afterwards so pretrained weights survive.
@@ -179,9 +196,11 @@ class BackboneExtractor(BaseFeaturesExtractor):
     # ------------------------------------------------------------------ parameters
     def backbone_parameters(self) -> list[nn.Parameter]:
         """The trainable parameters that belong to the backbone (adapters in ``lora``
-        mode, none in ``frozen`` mode)."""
+        and ``adapter`` mode, none in ``frozen`` mode)."""
         if self.finetune == "lora":
             return lora_parameters(self.backbone)
+        if self.finetune == "adapter":
+            return adapter_parameters(self.backbone)
         return [p for p in self.backbone.parameters() if p.requires_grad]
 
     def restore_initial_backbone(self) -> None:

@@ -124,3 +124,49 @@ def test_the_dagger_curve_measures_the_shipped_defaults(learning: ModuleType) ->
     for suite in ("learning", "learning-full"):
         (agent,) = [a for a in load_suite(suite).agents if a.name == "dagger"]
         assert agent.kwargs and all(defaults[k] == v for k, v in agent.kwargs.items())
+
+
+@pytest.mark.parametrize("suite", ["learning", "learning-full"])
+def test_every_encoder_has_the_same_bc_demos_counts(learning: ModuleType, suite: str) -> None:
+    """The per-encoder comparison (adapters included, issue #16) needs every encoder's
+    BC curve at the same demos counts on four rooms."""
+    from rlkit.sweep.schema import load_suite
+
+    demos: dict[str, set[int]] = {}
+    for agent in load_suite(suite).agents:
+        if agent.kind == "bc" and agent.envs == ("fourrooms-pixels",):
+            encoder, _, count = agent.name.removeprefix("bc-").rpartition("-d")
+            assert agent.kwargs["demos"] == int(count)
+            demos.setdefault(encoder, set()).add(int(count))
+    assert set(demos) == set(learning.ENCODERS)
+    assert all(counts == demos["lora"] for counts in demos.values())
+    assert {"adapter", "lora"} <= {a.kwargs.get("finetune") for a in load_suite(suite).agents}
+
+
+@pytest.mark.parametrize(
+    ("scale", "adapter_params", "met"),
+    [(0.95, 2688, True), (0.85, 2688, False), (1.0, 5000, False)],
+    ids=["within-10pc", "below-0.9x", "more-parameters"],
+)
+def test_adapter_vs_lora_target(
+    learning: ModuleType, scale: float, adapter_params: int, met: bool
+) -> None:
+    demos = [10, 100, 400]
+    lora = {s: [0.2, 0.6, 0.9 + 0.02 * s] for s in range(5)}
+    adapter = {s: [scale * v for v in row] for s, row in lora.items()}
+    raw = {
+        ("fourrooms-pixels", "bc-lora"): bc_curve(lora, demos),
+        ("fourrooms-pixels", "bc-adapter"): bc_curve(adapter, demos),
+    }
+    counts = {
+        "lora": {"backbone": 4224, "policy": 29381, "total": 85926},
+        "adapter": {"backbone": adapter_params, "policy": 25157 + adapter_params, "total": 1},
+    }
+    result = learning.adapter_vs_lora(raw, counts, resamples=200)
+    assert result["ratio"] == pytest.approx(scale)
+    assert result["met"] is met and result["target"] == learning.ADAPTER_TARGET == 0.9
+    low, high = result["difference"]["ci"]
+    assert low <= result["difference"]["difference"] <= high
+    assert (high < 0) == (scale < 1)  # the same seeds, scaled: a paired CI below zero
+    assert result["demos"] == 400
+    assert learning.adapter_vs_lora({}, counts, resamples=10) is None

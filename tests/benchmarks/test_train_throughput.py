@@ -9,14 +9,20 @@ from typing import Any
 
 def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_script: Any) -> None:
     out = tmp_path / "results" / "train_throughput.json"
-    result = run_script("train_throughput.py", "--quick", "--out", str(out))
+    report = tmp_path / "report" / "report.md"
+    result = run_script(
+        "train_throughput.py", "--quick", "--out", str(out), "--report", str(report)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| policy | train env-steps/s (median) | vs NatureCNN |" in result.stdout
     assert "machine:" in result.stdout
     assert "1 torch thread(s)" in result.stdout
-    assert result.stdout.count("| PASS |") + result.stdout.count("| MISS |") == 5
+    assert result.stdout.count("| PASS |") + result.stdout.count("| MISS |") == 6
     assert result.stdout.count("| reference |") == 1
 
+    text = report.read_text()
+    assert text.startswith("# PPO training throughput") and "| rlkit adapter |" in text
+    assert "- Command: `python benchmarks/train_throughput.py --quick" in text
     data = json.loads(out.read_text())
     assert list(out.parent.iterdir()) == [out]  # written atomically: no temporary left
     keys = {"command", "args", "machine", "wall_time_s", "load_1min_start", "target_ratio"}
@@ -31,6 +37,7 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
         "rlkit full",
         "rlkit frozen",
         "rlkit lora",
+        "rlkit adapter",
         "rlkit scratch",
         "rlkit full + shift",
         "rlkit-cnn-v1 full",
@@ -43,6 +50,10 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
         outside = row["row"].startswith("NatureCNN") or row["row"] == "rlkit-cnn-v1 full"
         assert row["passed"] is (None if outside else row["ratio"] >= 2)
     assert rows["NatureCNN (SB3 CnnPolicy)"]["ratio"] == 1.0
-    # frozen trains the heads only; lora adds adapters to a frozen backbone
-    assert rows["rlkit frozen"]["trainable"] < rows["rlkit lora"]["trainable"]
+    # frozen trains the heads only; lora adds adapters to a frozen backbone, and the
+    # bottleneck adapters (default size) fewer parameters than LoRA (default rank)
+    assert rows["rlkit frozen"]["trainable"] < rows["rlkit adapter"]["trainable"]
+    assert rows["rlkit adapter"]["trainable"] < rows["rlkit lora"]["trainable"]
     assert rows["rlkit lora"]["trainable"] < rows["rlkit full"]["trainable"]
+    # the adapters' 1x1 convolutions cost multiply-adds; LoRA's merged weight does not
+    assert rows["rlkit adapter"]["extractor_macs"] > rows["rlkit frozen"]["extractor_macs"]

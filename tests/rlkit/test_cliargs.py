@@ -54,3 +54,14 @@ def test_backbone_arguments_defaults_and_choices() -> None:
     assert (args.finetune, args.lora_rank, args.augment) == ("full", 4, False)
     with pytest.raises(SystemExit):
         parser.parse_args(["--env", "x", "--finetune", "sideways"])
+    assert parser.parse_args(["--env", "x", "--finetune", "adapter"]).finetune == "adapter"
+
+
+@pytest.mark.parametrize(("sub", "extra"), [("train", ["--algo", "ppo"]), ("distill", [])])
+def test_adapter_size_flag(sub: str, extra: list[str]) -> None:
+    from rlkit.cli import build_parser
+
+    argv = [sub, "--env", "rlkit/GridNav-v0", *extra, "--finetune", "adapter"]
+    parser = build_parser()
+    assert parser.parse_args([*argv, "--adapter-size", "8"]).adapter_size == 8
+    assert getattr(parser.parse_args(argv), "adapter_size", None) is None  # the default

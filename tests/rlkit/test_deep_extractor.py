@@ -136,7 +136,7 @@ def test_frozen_backbone_has_no_gradient_and_stays_in_eval_mode(frames: torch.Te
     assert not extractor(frames).requires_grad
 
 
-@pytest.mark.parametrize("finetune", ["full", "frozen", "lora"])
+@pytest.mark.parametrize("finetune", ["full", "frozen", "lora", "adapter"])
 def test_extractor_computes_the_pretrained_backbone(finetune: str, frames: torch.Tensor) -> None:
     """The extractor's own input handling (float cast; the encoder's channels-last
     layout after the stem on the CPU) leaves the backbone's function unchanged, in
@@ -144,7 +144,8 @@ def test_extractor_computes_the_pretrained_backbone(finetune: str, frames: torch
     backbone = load_backbone(DEFAULT_BACKBONE).eval()
     extractor = BackboneExtractor(IMAGE, finetune=finetune)  # type: ignore[arg-type]
     layouts: list[bool] = []
-    extractor.backbone.trunk[2].register_forward_pre_hook(  # the convolution after the stem
+    # the module after the stem's ReLU: a convolution, or the first bottleneck adapter
+    extractor.backbone.trunk[2].register_forward_pre_hook(
         lambda _, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last))
     )
     with torch.no_grad():
