@@ -35,6 +35,22 @@ Distilling the planner (``rlkit distill``)
     - :mod:`rlkit.deep.rounds`: the rounds both methods run, and
       :class:`DistillResult`.
     - :mod:`rlkit.deep.distill_cli`: the ``rlkit distill`` command (no torch import).
+    - :mod:`rlkit.deep.teacher`, :mod:`rlkit.deep.teacher_rollouts`,
+      :mod:`rlkit.deep.teacher_student`: :func:`distil_teacher` (``rlkit distill
+      --teacher``), a trained network's soft actions into a smaller pixel student.
+
+Deep ensembles (suite kind ``ensemble``)
+    - :mod:`rlkit.deep.ensemble`: :class:`PolicyEnsemble`, K policies acting as one
+      agent by mean action probability, their disagreement, save and load.
+    - :mod:`rlkit.deep.ensemble_training`: :func:`train_ensemble` (seeds or bagging)
+      and :class:`EnsembleResult`.
+
+Transfer across tasks (suite kind ``transfer``)
+    - :mod:`rlkit.deep.transfer`: :func:`export_backbone` (a source policy's encoder as
+      a backbone ``.pt``), :func:`init_from` (copy matching weights into a new model,
+      :class:`Transferred`).
+    - :mod:`rlkit.deep.transfer_training`: :func:`fine_tune` (BC or DAgger on the target
+      from the source policy, the pretrained backbone or scratch).
 """
 
 from __future__ import annotations
@@ -45,7 +61,9 @@ from rlkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from rlkit.deep.demos import Demos, collect_demos
-    from rlkit.deep.distill import behaviour_cloning, dagger
+    from rlkit.deep.distill import behaviour_cloning, dagger, distil_teacher
+    from rlkit.deep.ensemble import PolicyEnsemble
+    from rlkit.deep.ensemble_training import EnsembleResult, train_ensemble
     from rlkit.deep.extractor import FINETUNE_MODES, BackboneExtractor, random_shift
     from rlkit.deep.hyperparameters import load_hyperparams
     from rlkit.deep.lora import add_lora, merge_lora
@@ -57,7 +75,12 @@ if TYPE_CHECKING:
         policy_snapshot,
     )
     from rlkit.deep.rounds import DistillResult
+    from rlkit.deep.teacher import Teacher, load_teacher
+    from rlkit.deep.teacher_rollouts import STUDENT_SIZES
+    from rlkit.deep.teacher_student import TeacherDistillResult
     from rlkit.deep.trainer import TrainResult, train
+    from rlkit.deep.transfer import Transferred, export_backbone, init_from
+    from rlkit.deep.transfer_training import fine_tune
     from rlkit.deep.wrappers import GoalPixels
 
 #: Where each public name lives (PEP 562 lazy attributes: torch loads on first use).
@@ -77,32 +100,56 @@ _MODULES: dict[str, str] = {
     "DistillResult": ".rounds",
     "behaviour_cloning": ".distill",
     "dagger": ".distill",
+    "distil_teacher": ".distill",
+    "STUDENT_SIZES": ".teacher_rollouts",
+    "Teacher": ".teacher",
+    "TeacherDistillResult": ".teacher_student",
+    "load_teacher": ".teacher",
+    "PolicyEnsemble": ".ensemble",
+    "EnsembleResult": ".ensemble_training",
+    "train_ensemble": ".ensemble_training",
     "TrainResult": ".trainer",
     "load_hyperparams": ".hyperparameters",
     "train": ".trainer",
+    "Transferred": ".transfer",
+    "export_backbone": ".transfer",
+    "init_from": ".transfer",
+    "fine_tune": ".transfer_training",
     "GoalPixels": ".wrappers",
 }
 
 __all__ = [
     "FINETUNE_MODES",
     "POLICIES",
+    "STUDENT_SIZES",
     "BackboneDQNPolicy",
     "BackboneExtractor",
     "BackbonePPOPolicy",
     "BackboneSACPolicy",
     "Demos",
     "DistillResult",
+    "EnsembleResult",
     "GoalPixels",
+    "PolicyEnsemble",
+    "Teacher",
+    "TeacherDistillResult",
     "TrainResult",
+    "Transferred",
     "add_lora",
     "behaviour_cloning",
     "collect_demos",
     "dagger",
+    "distil_teacher",
+    "export_backbone",
+    "fine_tune",
+    "init_from",
     "load_hyperparams",
+    "load_teacher",
     "merge_lora",
     "policy_snapshot",
     "random_shift",
     "train",
+    "train_ensemble",
 ]
 
 

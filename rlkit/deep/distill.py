@@ -12,6 +12,8 @@ action distribution (categorical for ``Discrete`` actions, diagonal Gaussian for
 - :func:`behaviour_cloning`: fit the student on expert demos.
 - :func:`dagger`: Dataset Aggregation (Ross, Gordon & Bagnell 2011): the student also
   learns the expert's answer in the states its own mistakes lead to.
+- :func:`distil_teacher`: the expert is a trained network instead (policy distillation,
+  Rusu et al. 2016): a student, often smaller, learns its soft action distributions.
 
 Both run the rounds of :mod:`rlkit.deep.rounds` (:class:`DistillResult`) on the student
 of :mod:`rlkit.deep.student`. Only trainable parameters are optimised, so
@@ -35,7 +37,7 @@ Examples
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlkit.backbones import DEFAULT_BACKBONE
 from rlkit.deep.demos import Demos, collect_demos
@@ -43,7 +45,19 @@ from rlkit.deep.extractor import Finetune
 from rlkit.deep.rounds import DistillResult, Rounds, distil
 from rlkit.deep.student import RoundCallback
 
-__all__ = ["Demos", "DistillResult", "behaviour_cloning", "collect_demos", "dagger"]
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    from rlkit.deep.teacher_student import TeacherDistillResult
+
+__all__ = [
+    "Demos",
+    "DistillResult",
+    "behaviour_cloning",
+    "collect_demos",
+    "dagger",
+    "distil_teacher",
+]
 
 
 def behaviour_cloning(
@@ -202,3 +216,115 @@ batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
     """
     rounds = Rounds.checked(iterations, rollouts_per_iteration, beta_decay, stop_on_repeat)
     return distil("dagger", env_id, demos, rounds, locals())
+
+
+def distil_teacher(
+    teacher: str | os.PathLike[str] | BaseAlgorithm,
+    env_id: str,
+    demos: int = 100,
+    *,
+    temperature: float = 3.0,
+    student_size: str = "small",
+    iterations: int = 6,
+    rollouts_per_iteration: int = 100,
+    beta_decay: float = 0.5,
+    stop_on_repeat: int | None = 3,
+    backbone: str | os.PathLike[str] = DEFAULT_BACKBONE,
+    finetune: Finetune = "full",
+    augment: bool = False,
+    lora_rank: int = 4,
+    spatial: int = 0,
+    backbone_lr_scale: float = 1.0,
+    epochs: int = 10,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    device: str = "auto",
+    env_kwargs: dict[str, Any] | None = None,
+    teacher_env_kwargs: dict[str, Any] | None = None,
+    ppo_kwargs: dict[str, Any] | None = None,
+    progress_bar: bool = False,
+    callback: RoundCallback | None = None,
+) -> TeacherDistillResult:
+    """Distil a trained policy into a (smaller) pixel student on its soft actions.
+
+    Policy distillation (Rusu et al., "Policy Distillation", ICLR 2016) with the
+    temperature-softened KL loss of Hinton, Vinyals & Dean ("Distilling the Knowledge
+    in a Neural Network", 2015): ``T**2 * KL(teacher_T || student_T)``, a categorical
+    for ``Discrete`` actions and a diagonal Gaussian for ``Box`` (SAC's squashed
+    Gaussian linearised at its mean; :mod:`rlkit.deep.teacher`). States come as in
+    :func:`dagger`: ``demos`` teacher episodes, then ``iterations`` rounds of
+    ``rollouts_per_iteration`` episodes where the teacher acts with probability
+    ``beta_decay ** i`` and the student otherwise; the teacher labels every state and
+    the student trains ``epochs`` epochs on all of them after each round
+    (:mod:`rlkit.deep.teacher_student`).
+
+    .. warning::
+       Loading a teacher ``.zip`` unpickles it: only load files you trust.
+
+    Parameters
+    ----------
+    teacher : path or BaseAlgorithm
+        A stable-baselines3 PPO, A2C, DQN or SAC model or its ``.zip``, trained on
+        ``env_id`` (same action space), on any observation of it.
+    env_id : str
+        The env; the student sees it with ``obs="pixels"`` (and ``env_kwargs``).
+    demos : int, default 100
+        Teacher episodes of round 0, reset seeds ``seed ..``; later rounds run on.
+    temperature : float, default 3.0
+        ``T`` of the loss (> 0; 1 is the plain KL, larger shows more of the teacher's
+        ranking of other actions). The defaults are the budget
+        ``benchmarks/teacher.py`` measures on four rooms.
+    student_size : {"small", "tiny", "same"}, default "small"
+        :data:`~rlkit.deep.teacher_rollouts.STUDENT_SIZES`: a small CNN from scratch,
+        or the DAgger student (``"same"``: ``backbone`` and ``finetune`` apply).
+    iterations : int, default 6
+        Rounds after round 0 (0: distil on the teacher's own episodes only).
+    rollouts_per_iteration : int, default 100
+        Episodes per round.
+    beta_decay, stop_on_repeat
+        As for :func:`dagger`.
+    backbone, finetune, augment, lora_rank, spatial, backbone_lr_scale, epochs, \
+batch_size, learning_rate, seed, device, ppo_kwargs, progress_bar, callback
+        As for :func:`dagger` (``backbone``, ``finetune``, ``lora_rank``: size
+        ``"same"`` only).
+    env_kwargs : dict, optional
+        Keyword arguments of the student's env, on top of ``obs="pixels"``.
+    teacher_env_kwargs : dict, optional
+        Keyword arguments of the env the teacher reads (e.g. ``{"obs": "dict"}``);
+        default: the student's if the teacher reads pixels, else the first ``obs=``
+        mode whose space fits the teacher. A second copy of the env, reset and
+        stepped with the student's, gives it its observations.
+
+    Returns
+    -------
+    TeacherDistillResult
+        A :class:`DistillResult` with ``method="teacher"``, the teacher's targets and
+        both parameter counts; ``result.save(path)`` writes the student's ``.zip``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the teacher's path does not exist.
+    ValueError
+        For bad arguments (named in the message), a file that is no SB3 model, or a
+        teacher whose actions or observations do not fit ``env_id``.
+    TypeError
+        For a teacher without an action distribution (TD3, DDPG).
+
+    Examples
+    --------
+    >>> result = distil_teacher("runs/dagger/model.zip", "rlkit/GridNav-Map-v0",
+    ...                         env_kwargs={"max_steps": 60})  # doctest: +SKIP
+    >>> result.summary()["parameter_ratio"]  # doctest: +SKIP
+    0.22
+    """
+    from rlkit.deep.teacher import load_teacher
+    from rlkit.deep.teacher_student import run_teacher_rounds
+
+    loaded = load_teacher(teacher, device=device)
+    rounds = Rounds()
+    if iterations != 0:
+        rounds = Rounds.checked(iterations, rollouts_per_iteration, beta_decay, stop_on_repeat)
+    arguments = {**locals(), "teacher_name": loaded.name}
+    return run_teacher_rounds(loaded, env_id, demos, rounds, arguments)

@@ -1,4 +1,5 @@
-"""The ``rlkit distill`` subcommand: behaviour cloning or DAgger from the planner.
+"""The ``rlkit distill`` subcommand: behaviour cloning or DAgger from the planner, or
+from a trained network with ``--teacher model.zip`` (:func:`~rlkit.deep.distill.distil_teacher`).
 
 ``rlkit/cli.py`` adds it to its subparsers::
 
@@ -32,11 +33,14 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rlkit.cliargs import add_backbone_arguments, add_env_arguments
+from rlkit.cliargs import add_backbone_arguments, add_env_arguments, env_kwarg
 
-__all__ = ["add_distill_parser", "run_distill"]
+if TYPE_CHECKING:
+    from rlkit.deep.rounds import DistillResult
+
+__all__ = ["add_distill_parser", "add_teacher_arguments", "run_distill"]
 
 
 def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -74,6 +78,12 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add_backbone_arguments(parser, backbone_help="shipped backbone name or a .pt file")
     parser.add_argument(
+        "--adapter-size",
+        type=int,
+        default=unset,
+        help="bottleneck channels of each adapter (--finetune adapter; default 16)",
+    )
+    parser.add_argument(
         "--epochs",
         type=int,
         default=unset,
@@ -94,6 +104,7 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--out", type=Path, help="output folder (default runs/ENV__distill-METHOD__SEED)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_teacher_arguments(parser)
     parser.set_defaults(func=run_distill)
     return parser
 
@@ -102,11 +113,67 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
+def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--teacher`` and its options: distil a trained network instead of the planner
+    (:func:`rlkit.deep.distill.distil_teacher`; ``--method bc``: no DAgger rounds)."""
+    group = parser.add_argument_group("teacher -> student (rlkit.deep.distil_teacher)")
+    group.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="a stable-baselines3 .zip (PPO, A2C, DQN, SAC) to distil instead of the planner "
+        "(unpickled: only files you trust); DAgger rounds labelled by its soft actions "
+        "(defaults: 100 demos, 6 rounds of 100 episodes, 10 epochs a round)",
+    )
+    group.add_argument(
+        "--temperature", type=float, default=3.0, help="softmax temperature T of the KL loss"
+    )
+    group.add_argument(
+        "--student-size",
+        choices=("small", "tiny", "same"),
+        default="small",
+        help="student CNN: small/tiny from scratch, or same (--backbone, --finetune)",
+    )
+    group.add_argument(
+        "--teacher-env-kwarg",
+        action="append",
+        type=env_kwarg,
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword of the env the teacher observes, e.g. obs=dict (default: inferred)",
+    )
+
+
+def _teacher_kwargs(args: argparse.Namespace, common: dict[str, Any]) -> dict[str, Any]:
+    """``distil_teacher``'s arguments from the planner ones (``--method bc``: no rounds)."""
+    renamed = {k: v for k, v in common.items() if k not in ("finetune", "backbone")}
+    if args.student_size == "same":
+        renamed.update(finetune=common["finetune"], backbone=common["backbone"])
+    if args.method == "bc":
+        renamed["iterations"] = 0
+    given = args.teacher_env_kwarg
+    return {
+        **renamed,
+        "temperature": args.temperature,
+        "student_size": args.student_size,
+        "teacher_env_kwargs": dict(given) if given else None,
+    }
+
+
+def _adapter_size(args: argparse.Namespace) -> dict[str, Any]:
+    """``--adapter-size`` as the student's ``ppo_kwargs`` (the extractor's argument
+    travels in ``policy_kwargs``); nothing when it is not given."""
+    from rlkit.deep.cli import with_adapter_size
+
+    size = getattr(args, "adapter_size", None)
+    return {} if size is None else {"ppo_kwargs": with_adapter_size({}, size)}
+
+
 def run_distill(args: argparse.Namespace) -> int:
     """Handle ``rlkit distill``: train, write ``OUT/model.zip`` and ``OUT/config.json``."""
     import gymnasium as gym
 
-    from rlkit.deep.distill import behaviour_cloning, dagger
+    from rlkit.deep.distill import behaviour_cloning, dagger, distil_teacher
     from rlkit.evaluation.atomic import atomic_write_text
     from rlkit.evaluation.provenance import provenance
 
@@ -122,6 +189,7 @@ def run_distill(args: argparse.Namespace) -> int:
         "finetune": args.finetune,
         "augment": args.augment,
         "lora_rank": args.lora_rank,
+        **_adapter_size(args),
         "spatial": args.spatial,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
@@ -130,14 +198,20 @@ def run_distill(args: argparse.Namespace) -> int:
         "env_kwargs": dict(args.env_kwarg),
         "progress_bar": not args.no_progress,
     }
+    teacher = getattr(args, "teacher", None)
+    method = args.method if teacher is None else "teacher"
+    result: DistillResult
     try:
-        function = dagger if args.method == "dagger" else behaviour_cloning
-        result = function(args.env, **common)
-    except (ValueError, FileNotFoundError, gym.error.Error, RuntimeError) as error:
+        if teacher is not None:
+            result = distil_teacher(teacher, args.env, **_teacher_kwargs(args, common))
+        else:
+            function = dagger if args.method == "dagger" else behaviour_cloning
+            result = function(args.env, **common)
+    except (ValueError, TypeError, FileNotFoundError, gym.error.Error, RuntimeError) as error:
         # RuntimeError: torch's answer to an unusable --device (e.g. cuda without CUDA)
         print(f"rlkit distill: error: {error}", file=sys.stderr)
         return 2
-    out: Path = args.out or Path("runs") / f"{_slug(args.env)}__distill-{args.method}__{args.seed}"
+    out: Path = args.out or Path("runs") / f"{_slug(args.env)}__distill-{method}__{args.seed}"
     model_path = result.save(out / "model.zip")
     argv = getattr(args, "argv", None)
     record = provenance(None if argv is None else ["rlkit", *argv])
@@ -157,8 +231,10 @@ def run_distill(args: argparse.Namespace) -> int:
         out / "config.json", json.dumps(config, indent=2, default=str) + "\n"
     )
     summary = result.summary()
+    source = "the planner" if teacher is None else f"teacher {teacher}"
+    ratio = "" if teacher is None else f", {summary['parameter_ratio']:.2f}x its parameters"
     print(
-        f"distilled the planner on {args.env} by {args.method}: {summary['episodes']} episodes "
+        f"distilled {source} on {args.env} by {method}{ratio}: {summary['episodes']} episodes "
         f"({summary['samples']} states), {summary['updates']} updates in "
         f"{summary['seconds']:.1f} s, loss {summary['loss_first']:.3f} -> "
         f"{summary['loss_last']:.3f}; wrote {model_path} and {config_path}"
