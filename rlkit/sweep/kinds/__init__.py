@@ -22,7 +22,7 @@ from __future__ import annotations
 
 # The family modules register their kinds when imported, in this order.
 # isort: off
-from rlkit.sweep.kinds import fixed, tabular, deep, distill  # noqa: F401
+from rlkit.sweep.kinds import fixed, tabular, deep, distill, ensemble, transfer  # noqa: F401
 
 # isort: on
 from rlkit.sweep.kinds.curve import LearningCurve
