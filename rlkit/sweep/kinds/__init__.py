@@ -16,13 +16,19 @@ look kinds up by name). Where each piece lives (every name below is importable f
 - :mod:`~rlkit.sweep.kinds.deep` -- ``ppo``, ``dqn``, ``sac`` (:func:`rlkit.deep.train`,
   with :data:`CURVE_POINTS` snapshots).
 - :mod:`~rlkit.sweep.kinds.distill` -- ``bc`` and ``dagger`` (:mod:`rlkit.deep.distill`).
+- :mod:`~rlkit.sweep.kinds.ensemble` -- ``ensemble``: K BC or DAgger students acting as
+  one (:func:`rlkit.deep.train_ensemble`), each member scored on the same episodes.
+- :mod:`~rlkit.sweep.kinds.transfer` -- ``transfer``: fine-tuning from a source-task
+  policy, the pretrained backbone or scratch (:func:`rlkit.deep.fine_tune`).
+- :mod:`~rlkit.sweep.kinds.teacher` -- ``teacher``: a trained network distilled into a
+  pixel student (:func:`rlkit.deep.distil_teacher`).
 """
 
 from __future__ import annotations
 
 # The family modules register their kinds when imported, in this order.
 # isort: off
-from rlkit.sweep.kinds import fixed, tabular, deep, distill, ensemble, transfer  # noqa: F401
+from rlkit.sweep.kinds import fixed, tabular, deep, distill, ensemble, transfer, teacher  # noqa: F401
 
 # isort: on
 from rlkit.sweep.kinds.curve import LearningCurve
