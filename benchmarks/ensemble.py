@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import REPO, SuiteArgs, parse_dataclass, suite_experiment, table_lines
+from scripting import REPO, SuiteArgs, parse_dataclass, suite_main, table_lines
 
 from rlkit.evaluation import aggregate_mean, iqm, probability_of_improvement
 from rlkit.evaluation import stratified_bootstrap_ci as bootstrap
@@ -254,19 +254,10 @@ def _num(value: float | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, _ = parse_dataclass(Args, __doc__, argv)
-    _, lines, report = suite_experiment(
-        args,
-        argv,
-        script="benchmarks/ensemble.py",
-        shrink=quick_suite,
-        analyse=analyse,
-        text=report_lines,
-        plots=lambda analysis, folder: [],
-        json_name="ensemble.json",
-    )
-    print("\n".join(lines))
-    print(f"report: {report}")
-    return 0
+    return suite_main(
+        args, argv, script="benchmarks/ensemble.py", shrink=quick_suite, analyse=analyse,
+        text=report_lines, json_name="ensemble.json",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import REPO, SuiteArgs, parse_dataclass, suite_experiment, table_lines
+from scripting import REPO, SuiteArgs, parse_dataclass, suite_main, table_lines
 
 from rlkit.evaluation import iqm, probability_of_improvement, stratified_bootstrap_ci
 from rlkit.evaluation.atomic import atomic_output
@@ -308,19 +308,10 @@ def quick_suite(suite: Suite) -> Suite:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, _ = parse_dataclass(Args, __doc__, argv)
-    _, verdict, report = suite_experiment(
-        args,
-        argv,
-        script="benchmarks/headline.py",
-        shrink=quick_suite,
-        analyse=analyse,
-        text=verdict_lines,
-        plots=plot_sample_efficiency,
-        json_name="verdict.json",
-    )
-    print("\n".join(verdict))
-    print(f"report: {report}")
-    return 0
+    return suite_main(
+        args, argv, script="benchmarks/headline.py", shrink=quick_suite, analyse=analyse,
+        text=verdict_lines, plots=plot_sample_efficiency, json_name="verdict.json",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from learning_analysis import (
     summarise,
 )
 from learning_report import plot, report_lines
-from scripting import REPO, SuiteArgs, parse_dataclass, suite_experiment
+from scripting import REPO, SuiteArgs, parse_dataclass, suite_main
 
 from rlkit.sweep.suite import Suite
 
@@ -98,20 +98,12 @@ def quick_suite(suite: Suite) -> Suite:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, _ = parse_dataclass(Args, __doc__, argv)
-    analysis, lines, report = suite_experiment(
-        args,
-        argv,
-        script="benchmarks/learning.py",
-        shrink=quick_suite,
-        analyse=analyse,
-        text=report_lines,
-        plots=plot,
-        json_name="learning.json",
+    return suite_main(
+        args, argv, script="benchmarks/learning.py", shrink=quick_suite, analyse=analyse,
+        text=report_lines, plots=plot, json_name="learning.json",
         cells=[args.cells] if args.cells else None,
-    )
-    print("\n".join(lines[: 4 + len(analysis["targets"])]))
-    print(f"report: {report}")
-    return 0
+        shown=lambda analysis: 4 + len(analysis["targets"]),  # the targets' table
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ would otherwise be copied into each, lives here. Scripts run as
 - output: :func:`markdown_table` / :func:`table_lines`, :func:`progress`;
 - results: :func:`machine` (where and with what it ran), :func:`write_results` (the
   JSON file of a measurement script), :func:`write_json_atomic`;
-- suite-based experiments (headline.py, learning.py): :class:`SuiteArgs`,
-  :func:`run_suite_cells`, :func:`suite_experiment`.
+- suite-based experiments (headline.py, learning.py, ensemble.py, transfer.py):
+  :class:`SuiteArgs`, :func:`run_suite_cells` and :func:`suite_main`, the scripts'
+  ``main``.
 """
 
 from __future__ import annotations
@@ -267,7 +268,7 @@ def run_suite_cells(
     return suite, out / suite.name, command
 
 
-def suite_experiment(
+def suite_main(
     args: SuiteArgs,
     argv: Sequence[str] | None,
     *,
@@ -275,16 +276,19 @@ def suite_experiment(
     shrink: Callable[[Any], Any],
     analyse: Callable[[Any, Path, int], dict[str, Any]],
     text: Callable[[dict[str, Any]], list[str]],
-    plots: Callable[[dict[str, Any], Path], list[str]],
     json_name: str,
+    plots: Callable[[dict[str, Any], Path], list[str]] | None = None,
     cells: Sequence[str] | None = None,
-) -> tuple[dict[str, Any], list[str], Path]:
-    """A whole suite-based experiment (headline.py, learning.py), after its arguments.
+    shown: Callable[[dict[str, Any]], int] | None = None,
+) -> int:
+    """The ``main`` of a suite-based experiment script (headline.py, learning.py, ...),
+    after its arguments; returns the exit status, 0.
 
     Runs the cells (:func:`run_suite_cells`), computes ``analyse(suite, folder,
     args.resamples)``, writes the suite report with ``text(analysis)`` and then
-    ``plots(analysis, folder)`` as its sections, and ``folder / json_name``: the command,
-    the machine, the wall time and the analysis. Returns ``(analysis, text, report)``.
+    ``plots(analysis, folder)`` (if given) as its sections, and ``folder / json_name``:
+    the command, the machine, the wall time and the analysis. Prints the sections (the
+    first ``shown(analysis)`` lines with ``shown``, else all) and the report's path.
     """
     from rlkit.sweep.report import write_report
 
@@ -294,10 +298,13 @@ def suite_experiment(
     )
     analysis = analyse(suite, folder, args.resamples)
     lines = text(analysis)
-    report = write_report(suite, folder, command=command, sections=lines + plots(analysis, folder))
+    sections = lines + (plots(analysis, folder) if plots else [])
+    report = write_report(suite, folder, command=command, sections=sections)
     write_json_atomic(
         folder / json_name,
         {"command": " ".join(command), "machine": machine("torch", "stable-baselines3"),
          "wall_time_s": round(time.perf_counter() - started, 1), **analysis},
     )  # fmt: skip
-    return analysis, lines, report
+    print("\n".join(lines if shown is None else lines[: shown(analysis)]))
+    print(f"report: {report}")
+    return 0

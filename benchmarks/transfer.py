@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scripting import REPO, SuiteArgs, parse_dataclass, suite_experiment, table_lines
+from scripting import REPO, SuiteArgs, parse_dataclass, suite_main, table_lines
 
 from rlkit.evaluation import aggregate_mean, iqm, probability_of_improvement
 from rlkit.evaluation import stratified_bootstrap_ci as bootstrap_ci
@@ -384,13 +384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     def with_notes(suite: Suite, folder: Path, resamples: int) -> dict[str, Any]:
         return {**analyse(suite, folder, resamples), "notes": notes}
 
-    analysis, lines, report = suite_experiment(
+    return suite_main(
         args, argv, script="benchmarks/transfer.py", shrink=quick_suite, analyse=with_notes,
         text=report_lines, plots=plot, json_name="transfer.json",
+        shown=lambda analysis: 3 + len(analysis["pairs"]),
     )  # fmt: skip
-    print("\n".join(lines[: 3 + len(analysis["pairs"])]))
-    print(f"report: {report}")
-    return 0
 
 
 if __name__ == "__main__":

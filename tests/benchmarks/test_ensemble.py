@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-SCRIPT = BENCHMARKS / "ensemble.py"
-
-
-@pytest.fixture(scope="module")
-def ensemble() -> ModuleType:
-    """The script as a module (its folder on sys.path, as when run)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location("ensemble_script", SCRIPT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
-
 
 def test_quick_run_writes_the_comparison_and_the_disagreement(run_suite_quick: Any) -> None:
-    result, folder = run_suite_quick("ensemble.py")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "## Ensemble vs its members (issue #16)" in result.stdout
-    report = (folder / "report.md").read_text()
-    assert "| env | agent | row | success | SPL | seeds |" in report
-    assert "## Does disagreement predict failure?" in report
-    data = json.loads((folder / "ensemble.json").read_text())
+    run = run_suite_quick("ensemble.py")
+    assert "## Ensemble vs its members (issue #16)" in run.stdout
+    assert "| env | agent | row | success | SPL | seeds |" in run.report
+    assert "## Does disagreement predict failure?" in run.report
+    data = run.json("ensemble.json")
     rows = {row["agent"]: row for row in data["rows"]}
     assert set(rows) == {"planner", "random", "ensemble-seeds", "ensemble-bagging"}
     assert rows["planner"]["success"]["single"]["estimate"] == 1.0
@@ -48,7 +24,11 @@ def test_quick_run_writes_the_comparison_and_the_disagreement(run_suite_quick: A
         assert row["disagreement"]["episodes"] == 2
     assert data["target"]["met"] is None  # no ensemble of 5 in the quick run
     assert "machine" in data and "command" in data
-    assert not list(folder.rglob(".*.tmp*"))  # atomic writes left no temporaries
+
+
+@pytest.fixture(scope="module")
+def ensemble(load_script: Any) -> ModuleType:
+    return load_script("ensemble.py")
 
 
 def seed(number: int, ensemble: float, members: list[float], success: list[bool]) -> dict[str, Any]:

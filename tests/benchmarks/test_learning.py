@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-SCRIPT = BENCHMARKS / "learning.py"
-
-
-@pytest.fixture(scope="module")
-def learning() -> ModuleType:
-    """The script as a module (its folder on sys.path, as when run)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location("learning_script", SCRIPT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
-
 
 def test_quick_run_writes_targets_curves_and_plots(run_suite_quick: Any) -> None:
-    result, folder = run_suite_quick("learning.py")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "## Targets (issue #14)" in result.stdout
-    report = (folder / "report.md").read_text()
+    run = run_suite_quick("learning.py")
+    assert "## Targets (issue #14)" in run.stdout
     assert (
         "| target | env | agent | metric | at | measured IQM | 95% CI | met | random | train s |"
-        in report
+        in run.report
     )
-    assert "## Held-out evaluation" in report
-    data = json.loads((folder / "learning.json").read_text())
+    assert "## Held-out evaluation" in run.report
+    data = run.json("learning.json")
     curves = data["curves"]["fourrooms-pixels"]
     # DAgger: one point per round (0 = behaviour cloning); PPO: its snapshots.
     assert [p["x"] for p in curves["dagger"]["points"]] == [0, 1]
@@ -55,8 +31,12 @@ def test_quick_run_writes_targets_curves_and_plots(run_suite_quick: Any) -> None
     by_agent = {(t["agent"], t["metric"]): t for t in data["targets"]}
     assert by_agent[("dagger", "success")]["at"] == 1
     assert by_agent[("sac-her", "success")]["met"] is None  # not in the quick run
-    assert (folder / "learning_fourrooms-pixels.png").stat().st_size > 0
-    assert not list(folder.rglob(".*.tmp*"))  # atomic writes left no temporaries
+    assert (run.folder / "learning_fourrooms-pixels.png").stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def learning(load_script: Any) -> ModuleType:
+    return load_script("learning.py")
 
 
 def bc_curve(per_seed: dict[int, list[float]], demos: list[int]) -> dict[str, Any]:

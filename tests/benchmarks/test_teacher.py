@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-SCRIPT = BENCHMARKS / "teacher.py"
-
-
-@pytest.fixture(scope="module")
-def teacher() -> ModuleType:
-    """The script as a module (its folder on sys.path, as when run)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location("teacher_script", SCRIPT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
 
 
 def test_quick_run_writes_report_cells_and_verdicts(tmp_path: Path, run_script: Any) -> None:
@@ -55,6 +35,11 @@ def test_quick_run_writes_report_cells_and_verdicts(tmp_path: Path, run_script: 
         "armreach-sac-her-seed0-quick.json", "armreach-sac-her-seed0-quick.zip",
         "fourrooms-dagger-seed0-quick.json", "fourrooms-dagger-seed0-quick.zip",
     ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def teacher(load_script: Any) -> ModuleType:
+    return load_script("teacher.py")
 
 
 def cell(seed: int, teacher_success: float, student_success: float) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rlkit.sweep.kinds.deep import check_deep_kwargs
-from rlkit.sweep.kinds.registry import TrainedAgent, register_agent_kind
+from rlkit.sweep.kinds.distill import register_student_kind
+from rlkit.sweep.kinds.registry import TrainedAgent
 
 if TYPE_CHECKING:
     from rlkit.sweep.suite import Cell
@@ -37,6 +38,10 @@ ENSEMBLE_DEFAULTS: dict[str, Any] = {"members": 5, "method": "bc", "mode": "seed
 #: Member arguments every ensemble cell sets itself.
 _FIXED = ("env_id", "env_kwargs", "seed", "progress_bar")
 _FUNCTIONS = {"bc": "behaviour_cloning", "dagger": "dagger"}
+_SUMMARY = (
+    "K bc or dagger students acting as one agent by mean action probability "
+    "(rlkit.deep.ensemble); kwargs members, method, mode (seeds | bagging) + the members'"
+)
 
 
 def check_ensemble_kwargs(kwargs: dict[str, Any]) -> None:
@@ -65,15 +70,7 @@ def check_ensemble_kwargs(kwargs: dict[str, Any]) -> None:
     check_deep_kwargs(f"rlkit.deep.distill:{_FUNCTIONS[method]}", _FIXED, member_kwargs)
 
 
-@register_agent_kind(
-    "ensemble",
-    trains=True,
-    needs_steps=False,
-    takes_kwargs=True,
-    check_kwargs=check_ensemble_kwargs,
-    summary="K bc or dagger students acting as one agent by mean action probability "
-    "(rlkit.deep.ensemble); kwargs members, method, mode (seeds | bagging) + the members'",
-)
+@register_student_kind("ensemble", check_ensemble_kwargs, _SUMMARY)
 def _ensemble(cell: Cell) -> TrainedAgent:
     from rlkit.deep.ensemble_training import train_ensemble
 

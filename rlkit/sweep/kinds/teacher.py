@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlkit.sweep.kinds.deep import check_deep_kwargs
-from rlkit.sweep.kinds.registry import TrainedAgent, register_agent_kind
+from rlkit.sweep.kinds.distill import register_student_kind, student_agent
+from rlkit.sweep.kinds.registry import TrainedAgent
 
 if TYPE_CHECKING:
     from rlkit.sweep.suite import Cell
@@ -61,24 +62,13 @@ def _distil(cell: Cell) -> TrainedAgent:
         callback=snapshot,
         **kwargs,
     )
-    if rounds:
-        rounds[-1] = (rounds[-1][0], result.model)
-    return TrainedAgent(
-        result.model,
-        steps=result.updates,
-        episodes=result.expert_episodes,
-        info={"method": "teacher", "teacher": str(teacher), **result.summary()},
-        checkpoints=rounds,
-        curve_x="DAgger round" if rounds else None,
-    )
+    info = {"method": "teacher", "teacher": str(teacher), **result.summary()}
+    return student_agent(result, rounds, info, "DAgger round")
 
 
-register_agent_kind(
+register_student_kind(
     "teacher",
-    trains=True,
-    needs_steps=False,
-    takes_kwargs=True,
-    check_kwargs=_check,
-    summary="a trained SB3 policy (kwargs.teacher: .zip) distilled into a pixel student on "
+    _check,
+    "a trained SB3 policy (kwargs.teacher: .zip) distilled into a pixel student on "
     "its soft actions (rlkit.deep.distil_teacher); budget: kwargs demos, iterations",
 )(_distil)

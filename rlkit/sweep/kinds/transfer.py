@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rlkit.sweep.kinds.deep import check_deep_kwargs
-from rlkit.sweep.kinds.registry import TrainedAgent, register_agent_kind
+from rlkit.sweep.kinds.distill import register_student_kind, student_agent
+from rlkit.sweep.kinds.registry import TrainedAgent
 
 if TYPE_CHECKING:
     from stable_baselines3 import PPO
@@ -57,6 +58,10 @@ _METHODS = {"bc": "behaviour_cloning", "dagger": "dagger"}
 _FIXED = ("env_id", "env_kwargs", "seed", "progress_bar", "source")
 #: Keywords of the kind, not of fine_tune.
 _EXTRA = ("zero_shot",)
+_SUMMARY = (
+    "fine-tune on the env from a source-task policy, the pretrained backbone or scratch "
+    "(rlkit.deep.transfer); budget: kwargs demos, epochs"
+)
 
 
 def check_transfer_kwargs(kwargs: dict[str, Any]) -> None:
@@ -158,15 +163,7 @@ def _source_policy(source: dict[str, Any], seed: int) -> tuple[PPO, dict[str, An
     return result.model, about
 
 
-@register_agent_kind(
-    "transfer",
-    trains=True,
-    needs_steps=False,
-    takes_kwargs=True,
-    check_kwargs=check_transfer_kwargs,
-    summary="fine-tune on the env from a source-task policy, the pretrained backbone or "
-    "scratch (rlkit.deep.transfer); budget: kwargs demos, epochs",
-)
+@register_student_kind("transfer", check_transfer_kwargs, _SUMMARY)
 def _transfer(cell: Cell) -> TrainedAgent:
     from rlkit.deep.policies import policy_snapshot
     from rlkit.deep.transfer_training import fine_tune
@@ -191,13 +188,5 @@ def _transfer(cell: Cell) -> TrainedAgent:
         callback=snapshot,
         **kwargs,
     )
-    if rounds:
-        rounds[-1] = (rounds[-1][0], result.model)
-    return TrainedAgent(
-        result.model,
-        steps=result.updates,
-        episodes=result.expert_episodes,
-        info={**result.summary(), "transfer": result.config["transfer"], "source": about},
-        checkpoints=rounds,
-        curve_x="fine-tuning round (-1: the start, zero-shot)" if rounds else None,
-    )
+    info = {**result.summary(), "transfer": result.config["transfer"], "source": about}
+    return student_agent(result, rounds, info, "fine-tuning round (-1: the start, zero-shot)")
