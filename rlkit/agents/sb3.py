@@ -13,7 +13,7 @@ import numpy as np
 
 from rlkit.agents.policy import PolicyAgent
 
-__all__ = ["SB3Agent", "is_sb3_model"]
+__all__ = ["SB3Agent", "is_sb3_model", "sb3_algorithm"]
 
 #: stable-baselines3 algorithms :func:`~rlkit.agents.load_agent` can infer from a ``.zip``.
 _SB3_POLICY_MODULES = {
@@ -102,14 +102,16 @@ class SB3Agent(PolicyAgent):
         ValueError
             If ``algo`` is an unknown name or cannot be inferred.
         """
-        algo_class = _sb3_algorithm(path, algo)
+        algo_class = sb3_algorithm(path, algo)
         model = algo_class.load(os.fspath(path), device=device)
         return cls(
             model, deterministic=deterministic, name=f"{algo_class.__name__}:{Path(path).stem}"
         )
 
 
-def _sb3_algorithm(path: str | os.PathLike[str], algo: str | type | None) -> Any:
+def sb3_algorithm(path: str | os.PathLike[str], algo: str | type | None) -> Any:
+    """The stable-baselines3 class that loads ``path``: ``algo`` (a class or a name such as
+    ``"ppo"``), or the one read off the file's saved policy class when ``algo`` is None."""
     if isinstance(algo, type):
         return algo
     if algo is None:

@@ -9,6 +9,9 @@ The network
       ``lora`` (:data:`FINETUNE_MODES`), with optional :func:`random_shift` augmentation.
     - :mod:`rlkit.deep.lora`: low-rank adapters for conv and linear layers
       (:func:`add_lora`, :func:`merge_lora`).
+    - :mod:`rlkit.deep.adapters`: Houlsby bottleneck adapters after the backbone's
+      conv blocks (:func:`add_adapters`, :class:`ConvAdapter`,
+      :data:`DEFAULT_ADAPTER_SIZE`; :func:`parameter_counts`: trainable and total).
     - :mod:`rlkit.deep.policies`: SB3's PPO, DQN and SAC policies around it
       (:class:`BackbonePPOPolicy`, ... by algorithm in :data:`POLICIES`), keeping
       pretrained weights through SB3's init and training the backbone at its own
@@ -60,6 +63,12 @@ from typing import TYPE_CHECKING
 from rlkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from rlkit.deep.adapters import (
+        DEFAULT_ADAPTER_SIZE,
+        ConvAdapter,
+        add_adapters,
+        parameter_counts,
+    )
     from rlkit.deep.demos import Demos, collect_demos
     from rlkit.deep.distill import behaviour_cloning, dagger, distil_teacher
     from rlkit.deep.ensemble import PolicyEnsemble
@@ -90,6 +99,10 @@ _MODULES: dict[str, str] = {
     "random_shift": ".extractor",
     "add_lora": ".lora",
     "merge_lora": ".lora",
+    "DEFAULT_ADAPTER_SIZE": ".adapters",
+    "ConvAdapter": ".adapters",
+    "add_adapters": ".adapters",
+    "parameter_counts": ".adapters",
     "POLICIES": ".policies",
     "BackboneDQNPolicy": ".policies",
     "BackbonePPOPolicy": ".policies",
@@ -119,6 +132,7 @@ _MODULES: dict[str, str] = {
 }
 
 __all__ = [
+    "DEFAULT_ADAPTER_SIZE",
     "FINETUNE_MODES",
     "POLICIES",
     "STUDENT_SIZES",
@@ -126,6 +140,7 @@ __all__ = [
     "BackboneExtractor",
     "BackbonePPOPolicy",
     "BackboneSACPolicy",
+    "ConvAdapter",
     "Demos",
     "DistillResult",
     "EnsembleResult",
@@ -135,6 +150,7 @@ __all__ = [
     "TeacherDistillResult",
     "TrainResult",
     "Transferred",
+    "add_adapters",
     "add_lora",
     "behaviour_cloning",
     "collect_demos",
@@ -146,6 +162,7 @@ __all__ = [
     "load_hyperparams",
     "load_teacher",
     "merge_lora",
+    "parameter_counts",
     "policy_snapshot",
     "random_shift",
     "train",

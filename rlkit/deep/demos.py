@@ -15,13 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Demos", "check_positive", "collect_demos", "labelled_rollouts", "make_expert_env"]
+__all__ = [
+    "Demos",
+    "check_positive",
+    "collect_demos",
+    "labelled_rollouts",
+    "make_expert_env",
+    "observation_key",
+    "play_labelled",
+]
 
 #: Observation rows: one array, or one array per key of a ``Dict`` space.
 Observations = NDArray[Any] | dict[str, NDArray[Any]]
@@ -133,7 +141,7 @@ def make_expert_env(env_id: str, env_kwargs: dict[str, Any] | None) -> gym.Env[A
     return env
 
 
-def _observation_key(obs: Any) -> bytes:
+def observation_key(obs: Any) -> bytes:
     """The bytes of an observation (every array of a dict one), to spot a repeat."""
     if isinstance(obs, dict):
         return b"".join(np.ascontiguousarray(obs[k]).tobytes() for k in sorted(obs))
@@ -154,38 +162,71 @@ def labelled_rollouts(
     ``k``-th time: a policy caught in a loop would only add copies of the same states.
     """
     expert = env.unwrapped.expert_action  # type: ignore[attr-defined]
-    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+
+    def reset(seed: int) -> tuple[Any, dict[str, Any]]:
+        return env.reset(seed=seed)
+
+    return play_labelled(
+        reset, env.step, expert, env.observation_space, env.action_space,
+        seeds, choose, stop_on_repeat,
+    )  # fmt: skip
+
+
+#: ``step(action) -> (obs, reward, terminated, truncated, info)``, as gymnasium's.
+Step = Callable[[Any], tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]]
+
+
+def play_labelled(
+    reset: Callable[[int], tuple[Any, dict[str, Any]]],
+    step: Step,
+    label: Callable[[], Any],
+    observation_space: gym.Space[Any],
+    action_space: gym.Space[Any],
+    seeds: Sequence[int],
+    choose: Callable[[Any, Any], Any] | None = None,
+    stop_on_repeat: int | None = None,
+) -> Demos:
+    """The episode loop of :func:`labelled_rollouts`, on any labeller.
+
+    ``reset(seed) -> (obs, info)`` and ``step`` play an env whose observations fill
+    ``observation_space``; ``label()`` is the expert's action in the state last
+    returned (an int for a ``Discrete`` ``action_space``, else float32). ``choose`` and
+    ``stop_on_repeat`` as in :func:`labelled_rollouts`.
+    """
+    discrete = isinstance(action_space, gym.spaces.Discrete)
     observations: list[Any] = []
     actions: list[Any] = []
     ids: list[int] = []
     returns, lengths, successes = [], [], []
     for episode, seed in enumerate(seeds):
-        obs, info = env.reset(seed=int(seed))
+        obs, info = reset(int(seed))
         total, steps, done = 0.0, 0, False
         success = bool(info.get("is_success", False))
         seen: dict[bytes, int] = {}
         while not done:
-            label = expert()
-            label = int(label) if discrete else np.asarray(label, dtype=np.float32)
+            expert_action = label()
+            expert_action = (
+                int(expert_action) if discrete else np.asarray(expert_action, dtype=np.float32)
+            )
             observations.append(obs)
-            actions.append(label)
+            actions.append(expert_action)
             ids.append(episode)
-            action = label if choose is None else choose(obs, label)
-            obs, reward, terminated, truncated, info = env.step(action)
+            action = expert_action if choose is None else choose(obs, expert_action)
+            obs, reward, terminated, truncated, info = step(action)
             total += float(reward)
             steps += 1
             done = terminated or truncated
             success = bool(info.get("is_success", success))
             if stop_on_repeat is not None and not done:
-                key = _observation_key(obs)
+                key = observation_key(obs)
                 seen[key] = seen.get(key, 0) + 1
                 done = seen[key] >= stop_on_repeat
         returns.append(total)
         lengths.append(steps)
         successes.append(success)
     stacked: Observations
-    if isinstance(env.observation_space, gym.spaces.Dict):
-        stacked = {k: np.stack([o[k] for o in observations]) for k in env.observation_space}
+    if isinstance(observation_space, gym.spaces.Dict):
+        stacked = {k: np.stack([o[k] for o in observations]) for k in observation_space.spaces}
     else:
         stacked = np.stack(observations)
     return Demos(

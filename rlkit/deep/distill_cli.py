@@ -1,5 +1,7 @@
 """The ``rlkit distill`` subcommand: behaviour cloning or DAgger from the planner, or
-from a trained network with ``--teacher model.zip`` (:func:`~rlkit.deep.distill.distil_teacher`).
+from a trained network with ``--teacher model.zip`` (:func:`~rlkit.deep.distill.distil_teacher`);
+``--init-from SOURCE.zip`` starts the student from a source task's policy
+(:func:`~rlkit.deep.transfer_training.fine_tune`).
 
 ``rlkit/cli.py`` adds it to its subparsers::
 
@@ -104,6 +106,15 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--out", type=Path, help="output folder (default runs/ENV__distill-METHOD__SEED)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        metavar="SOURCE.zip",
+        help="start the student from this trained policy (a stable-baselines3 .zip of a "
+        "source task, unpickled: only files you trust; rlkit.deep.fine_tune, "
+        "defaults: 25 demos, 2 DAgger rounds of 20 episodes); not with --teacher",
+    )
     add_teacher_arguments(parser)
     parser.set_defaults(func=run_distill)
     return parser
@@ -199,11 +210,25 @@ def run_distill(args: argparse.Namespace) -> int:
         "progress_bar": not args.no_progress,
     }
     teacher = getattr(args, "teacher", None)
+    init_from = getattr(args, "init_from", None)
+    if teacher is not None and init_from is not None:
+        print(
+            "rlkit distill: error: --init-from fine-tunes on the planner's labels and "
+            "--teacher distils a network: pass one of them",
+            file=sys.stderr,
+        )
+        return 2
     method = args.method if teacher is None else "teacher"
     result: DistillResult
     try:
         if teacher is not None:
             result = distil_teacher(teacher, args.env, **_teacher_kwargs(args, common))
+        elif init_from is not None:
+            from rlkit.deep.transfer_training import fine_tune
+
+            result = fine_tune(
+                args.env, source=init_from, init="source", method=args.method, **common
+            )
         else:
             function = dagger if args.method == "dagger" else behaviour_cloning
             result = function(args.env, **common)
@@ -232,6 +257,8 @@ def run_distill(args: argparse.Namespace) -> int:
     )
     summary = result.summary()
     source = "the planner" if teacher is None else f"teacher {teacher}"
+    if init_from is not None:
+        source += f" from {init_from}"
     ratio = "" if teacher is None else f", {summary['parameter_ratio']:.2f}x its parameters"
     print(
         f"distilled {source} on {args.env} by {method}{ratio}: {summary['episodes']} episodes "

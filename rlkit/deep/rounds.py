@@ -4,7 +4,9 @@ Round 0 fits the student (:mod:`rlkit.deep.student`) on expert demos; each later
 (:class:`Rounds`: DAgger's schedule) plays episodes of a mixture of expert and student,
 labels every visited state with the expert's action, adds them to the data and fits the
 student again on all of it. Behaviour cloning is round 0 alone. :func:`distil` runs the
-rounds and returns a :class:`DistillResult`.
+rounds and returns a :class:`DistillResult`; :func:`run_rounds` is the schedule alone,
+which teacher -> student distillation (:mod:`rlkit.deep.teacher_student`) and
+fine-tuning (:mod:`rlkit.deep.transfer_training`) share.
 
 Minibatch order comes from a ``torch.Generator`` seeded with ``seed``, the
 expert-or-student coin flips from a numpy stream of their own, the init and the
@@ -26,19 +28,41 @@ import torch
 from rlkit.deep.demos import Demos, check_positive, labelled_rollouts, make_expert_env
 from rlkit.deep.student import (
     DistillOptions,
+    Minibatches,
     StudentPolicy,
-    fit,
     greedy,
     make_optimizer,
     make_student,
+    minimise,
+    nll_loss,
 )
 from rlkit.evaluation.atomic import atomic_output
 
 if TYPE_CHECKING:
-    import gymnasium as gym
     from stable_baselines3 import PPO
 
-__all__ = ["DistillResult", "Rounds", "distil"]
+__all__ = [
+    "Choose",
+    "Collect",
+    "DistillResult",
+    "FitAll",
+    "Rounds",
+    "distil",
+    "recorded_rounds",
+    "run_rounds",
+]
+
+#: ``choose(obs, expert_action)``: the action a round's rollouts take.
+Choose = Callable[[Any, Any], Any]
+
+#: ``collect(seeds, choose, stop_on_repeat, beta)``: play one labelled episode per reset
+#: seed (``choose=None``: the expert's own, round 0), add them to the data and return
+#: how many states it holds.
+Collect = Callable[[list[int], Choose | None, int | None, float], int]
+
+#: ``fit_all(batches)``: train on all the data so far
+#: (:class:`~rlkit.deep.student.Minibatches`); returns the updates made.
+FitAll = Callable[[Minibatches], int]
 
 
 @dataclass(eq=False)
@@ -150,30 +174,46 @@ class Rounds:
 class _History:
     """The data trained on so far and what training it gave."""
 
-    data: Demos
-    sizes: list[int]
-    betas: list[float]
-    losses: list[float] = field(default_factory=list)
-    updates: int = 0
+    data: Demos | None = None
+    sizes: list[int] = field(default_factory=list)
+    betas: list[float] = field(default_factory=list)
 
-    def aggregate(self, rollouts: Demos, beta: float) -> None:
-        self.data = Demos.concatenate([self.data, rollouts])
+    def add(self, rollouts: Demos, beta: float) -> int:
+        """Aggregate a round's rollouts (the first ones start the data); returns the
+        states held."""
+        self.data = rollouts if self.data is None else Demos.concatenate([self.data, rollouts])
         self.sizes.append(len(self.data))
         self.betas.append(beta)
+        return len(self.data)
 
 
 def distil(
-    method: str, env_id: str, demos: int, rounds: Rounds, arguments: Mapping[str, Any]
+    method: str,
+    env_id: str,
+    demos: int,
+    rounds: Rounds,
+    arguments: Mapping[str, Any],
+    *,
+    init: Callable[[PPO], Mapping[str, Any] | None] | None = None,
+    zero_shot: bool = False,
+    description: str | None = None,
 ) -> DistillResult:
     """Run round 0 on ``demos`` expert episodes, then ``rounds``; the student and its
     training from the :class:`~rlkit.deep.student.DistillOptions` in ``arguments`` (the
     public function's ``locals()``).
 
+    ``init(model)``, if given, is called right after the student is built (before any
+    data or optimizer), e.g. to load a source policy's weights
+    (:func:`~rlkit.deep.transfer_training.fine_tune`); the entries it returns are added
+    to the config. ``zero_shot=True`` also calls ``options.callback(-1, model)`` once
+    before any training. ``description`` labels the progress bar (default ``"METHOD on
+    ENV_ID"``).
+
     Raises
     ------
     ValueError
         For ``demos`` below 1, bad options (:meth:`DistillOptions.of`) or an env without
-        an expert.
+        an expert; and whatever ``init`` raises.
     """
     demos = check_positive("demos", demos)
     options = DistillOptions.of(arguments)
@@ -183,23 +223,45 @@ def distil(
         "env_id": env_id,
         "env_kwargs": dict(options.env_kwargs or {}),
         "demos": demos,
-        **(_recorded(rounds) if method == "dagger" else {}),
+        **(recorded_rounds(rounds) if method == "dagger" else {}),
         **options.recorded(),
     }
     env = make_expert_env(env_id, options.env_kwargs)
     try:
         model = make_student(env_id, options)
+        if init is not None:
+            config.update(init(model) or {})
         model.rlkit_distillation = config  # type: ignore[attr-defined]  # saved in the .zip
-        history = _train(model, env, demos, rounds, options, f"{method} on {env_id}")
+        history = _History()
+
+        def collect(seeds: list[int], choose: Choose | None, stop: int | None, beta: float) -> int:
+            return history.add(labelled_rollouts(env, seeds, choose, stop), beta)
+
+        def fit_all(batches: Minibatches) -> int:
+            data = history.data
+            assert data is not None  # round 0 collects first
+            return minimise(model, data.observations, len(data), nll_loss(model, data), batches)
+
+        losses, updates = run_rounds(
+            model,
+            demos,
+            rounds,
+            options,
+            description or f"{method} on {env_id}",
+            collect,
+            fit_all,
+            zero_shot=zero_shot,
+        )
     finally:
         env.close()
+    assert history.data is not None
     return DistillResult(
         model=model,
         method=method,
         demos=history.data,
         expert_episodes=demos,
-        updates=history.updates,
-        losses=history.losses,
+        updates=updates,
+        losses=losses,
         dataset_sizes=history.sizes,
         betas=history.betas,
         seconds=time.perf_counter() - started,
@@ -207,7 +269,8 @@ def distil(
     )
 
 
-def _recorded(rounds: Rounds) -> dict[str, Any]:
+def recorded_rounds(rounds: Rounds) -> dict[str, Any]:
+    """DAgger's schedule as a config records it (JSON-able)."""
     return {
         "iterations": rounds.iterations,
         "rollouts_per_iteration": rounds.rollouts_per_iteration,
@@ -216,15 +279,32 @@ def _recorded(rounds: Rounds) -> dict[str, Any]:
     }
 
 
-def _train(
+def run_rounds(
     model: PPO,
-    env: gym.Env[Any, Any],
     demos: int,
     rounds: Rounds,
     options: DistillOptions,
     description: str,
-) -> _History:
-    """Round 0 and every round of ``rounds``, each ending with ``options.callback``."""
+    collect: Collect,
+    fit_all: FitAll,
+    *,
+    zero_shot: bool = False,
+    digits: int = 3,
+) -> tuple[list[float], int]:
+    """Round 0 and every round of ``rounds``, each ending with ``options.callback``;
+    returns the loss of every epoch and the updates made.
+
+    Round 0 collects the expert's own episodes (seeds ``seed .. seed + demos - 1``,
+    ``choose=None``); round ``i`` plays ``rollouts_per_iteration`` more episodes (seeds
+    run on) of the mixture that follows the expert with probability
+    ``beta_decay ** i`` (a coin of a numpy stream seeded ``[seed, 1]``) and the
+    student's greedy action otherwise. After each collection ``fit_all`` trains on all
+    the data (:class:`~rlkit.deep.student.Minibatches`: one Adam optimizer of
+    :func:`~rlkit.deep.student.make_optimizer`, one minibatch-order generator seeded
+    ``seed``, ``options.epochs`` and ``batch_size``). ``zero_shot``: also
+    ``options.callback(-1, model)`` after round 0's collection, before any training.
+    ``digits``: decimals of the loss on the progress bar.
+    """
     from tqdm import tqdm
 
     seed = options.seed
@@ -233,15 +313,20 @@ def _train(
     # Expert-or-student coin flips: a stream of their own, so they shift nothing else.
     coins = np.random.default_rng([seed, 1])
     student = greedy(model)
-    data = labelled_rollouts(env, [seed + i for i in range(demos)])
-    history = _History(data, sizes=[len(data)], betas=[1.0])
+    states = collect([seed + i for i in range(demos)], None, None, 1.0)
+    if zero_shot and options.callback is not None:
+        options.callback(-1, model)
+    losses: list[float] = []
+    updates = 0
     total = options.epochs * (rounds.iterations + 1)
     with tqdm(total=total, desc=description, unit="epoch", disable=not options.progress_bar) as bar:
 
         def on_epoch(loss: float) -> None:
-            history.losses.append(loss)
+            losses.append(loss)
             bar.update()
-            bar.set_postfix(loss=f"{loss:.3f}", states=len(history.data))
+            bar.set_postfix(loss=f"{loss:.{digits}f}", states=states)
+
+        batches = Minibatches(optimizer, generator, options.epochs, options.batch_size, on_epoch)
 
         for round_ in range(rounds.iterations + 1):
             if round_ > 0:
@@ -249,25 +334,14 @@ def _train(
                 first = seed + demos + (round_ - 1) * rounds.rollouts_per_iteration
                 seeds = list(range(first, first + rounds.rollouts_per_iteration))
                 mixture = _mixture(student, coins, beta)
-                rollouts = labelled_rollouts(env, seeds, mixture, rounds.stop_on_repeat)
-                history.aggregate(rollouts, beta)
-            history.updates += fit(
-                model,
-                history.data,
-                optimizer,
-                generator,
-                epochs=options.epochs,
-                batch_size=options.batch_size,
-                on_epoch=on_epoch,
-            )
+                states = collect(seeds, mixture, rounds.stop_on_repeat, beta)
+            updates += fit_all(batches)
             if options.callback is not None:
                 options.callback(round_, model)
-    return history
+    return losses, updates
 
 
-def _mixture(
-    student: StudentPolicy, coins: np.random.Generator, beta: float
-) -> Callable[[Any, Any], Any]:
+def _mixture(student: StudentPolicy, coins: np.random.Generator, beta: float) -> Choose:
     """The expert's label with probability ``beta`` (a coin of ``coins``), else the
     student's greedy action."""
 

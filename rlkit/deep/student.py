@@ -8,7 +8,8 @@
   evaluates like any PPO model.
 - :func:`make_optimizer` and :func:`fit`: Adam over the trainable parameters, minimising
   the negative log-likelihood of the expert's actions under the policy's action
-  distribution (categorical for ``Discrete`` actions, diagonal Gaussian for ``Box``).
+  distribution (categorical for ``Discrete`` actions, diagonal Gaussian for ``Box``);
+  :func:`minimise` is the minibatch loop for any loss of that distribution.
 - :func:`greedy`: the student acting on its own (DAgger's rollouts).
 """
 
@@ -32,13 +33,18 @@ if TYPE_CHECKING:
     from stable_baselines3 import PPO
 
 __all__ = [
+    "BatchLoss",
     "DistillOptions",
+    "Minibatches",
     "RoundCallback",
     "StudentPolicy",
     "fit",
     "greedy",
     "make_optimizer",
     "make_student",
+    "minimise",
+    "nll_loss",
+    "rows",
 ]
 
 #: ``obs -> action`` of the student, acting greedily.
@@ -157,10 +163,69 @@ def make_optimizer(model: PPO, learning_rate: float) -> torch.optim.Adam:
     return torch.optim.Adam([g for g in groups if g["params"]], lr=learning_rate)
 
 
-def _rows(observations: Observations, index: NDArray[np.int64]) -> Observations:
+def rows(observations: Observations, index: NDArray[np.int64]) -> Observations:
+    """The rows ``index`` of ``observations`` (of every array of a dict)."""
     if isinstance(observations, dict):
         return {k: v[index] for k, v in observations.items()}
     return observations[index]
+
+
+#: ``loss(distribution, index)``: the mean loss of the minibatch of rows ``index``, from
+#: the policy's action distribution on their observations.
+BatchLoss = Callable[[Any, NDArray[np.int64]], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Minibatches:
+    """How :func:`minimise` trains: ``epochs`` passes in minibatches of ``batch_size``
+    rows, in an order drawn from ``generator``, one ``optimizer`` step each;
+    ``on_epoch(mean loss)`` after each pass."""
+
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    epochs: int
+    batch_size: int
+    on_epoch: Callable[[float], None]
+
+
+def minimise(
+    model: PPO, observations: Observations, size: int, loss: BatchLoss, batches: Minibatches
+) -> int:
+    """Minimise ``loss`` over the ``size`` rows of ``observations`` as ``batches`` says;
+    returns the updates made. The policy is in training mode meanwhile (random-shift
+    augmentation applies), in evaluation mode after."""
+    policy = model.policy
+    updates = 0
+    policy.set_training_mode(True)
+    try:
+        for _ in range(batches.epochs):
+            order = torch.randperm(size, generator=batches.generator).numpy()
+            total = 0.0
+            for start in range(0, size, batches.batch_size):
+                index = order[start : start + batches.batch_size]
+                obs, _ = policy.obs_to_tensor(rows(observations, index))
+                value = loss(policy.get_distribution(obs), index)
+                batches.optimizer.zero_grad()
+                value.backward()
+                batches.optimizer.step()
+                total += float(value.detach()) * len(index)
+                updates += 1
+            batches.on_epoch(total / size)
+    finally:
+        policy.set_training_mode(False)
+    return updates
+
+
+def nll_loss(model: PPO, demos: Demos) -> BatchLoss:
+    """The negative log-likelihood of the expert actions of ``demos`` (:func:`fit`)."""
+    discrete = isinstance(model.action_space, gym.spaces.Discrete)
+    device = model.policy.device
+
+    def nll(distribution: Any, index: NDArray[np.int64]) -> torch.Tensor:
+        actions = torch.as_tensor(demos.actions[index], device=device)
+        return -distribution.log_prob(actions.long() if discrete else actions).mean()
+
+    return nll
 
 
 def fit(
@@ -176,33 +241,10 @@ def fit(
     """Minimise the expert actions' negative log-likelihood; returns the updates made.
 
     ``epochs`` passes over ``demos`` in minibatches of ``batch_size`` rows, in an order
-    drawn from ``generator``; ``on_epoch(mean loss)`` after each pass.
+    drawn from ``generator``; ``on_epoch(mean loss)`` after each pass (:func:`minimise`).
     """
-    policy = model.policy
-    discrete = isinstance(model.action_space, gym.spaces.Discrete)
-    size = len(demos)
-    updates = 0
-    policy.set_training_mode(True)  # random-shift augmentation applies in training mode
-    try:
-        for _ in range(epochs):
-            order = torch.randperm(size, generator=generator).numpy()
-            total = 0.0
-            for start in range(0, size, batch_size):
-                index = order[start : start + batch_size]
-                obs, _ = policy.obs_to_tensor(_rows(demos.observations, index))
-                actions = torch.as_tensor(demos.actions[index], device=policy.device)
-                distribution = policy.get_distribution(obs)
-                log_prob = distribution.log_prob(actions.long() if discrete else actions)
-                loss = -log_prob.mean()
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(index)
-                updates += 1
-            on_epoch(total / size)
-    finally:
-        policy.set_training_mode(False)
-    return updates
+    batches = Minibatches(optimizer, generator, epochs, batch_size, on_epoch)
+    return minimise(model, demos.observations, len(demos), nll_loss(model, demos), batches)
 
 
 def greedy(model: PPO) -> StudentPolicy:

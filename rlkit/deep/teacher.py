@@ -284,7 +284,7 @@ def load_teacher(
                 f"teacher {os.fspath(teacher)!r} does not exist: pass the .zip that "
                 "model.save() wrote (e.g. runs/.../model.zip)"
             )
-        from rlkit.agents.sb3 import _sb3_algorithm  # reads the algorithm off the file
+        from rlkit.agents.sb3 import sb3_algorithm  # reads the algorithm off the file
 
         # A teacher only acts: a one-row plain replay buffer instead of the saved one
         # (HER's needs the env to load; a pixel SAC's would allocate its whole size).
@@ -294,7 +294,7 @@ def load_teacher(
             "replay_buffer_kwargs": {},
             "buffer_size": 1,
         }
-        model = _sb3_algorithm(path, None).load(path, device=device, custom_objects=unused)
+        model = sb3_algorithm(path, None).load(path, device=device, custom_objects=unused)
         name = os.fspath(path)
     elif isinstance(teacher, BaseAlgorithm):
         model, name = teacher, type(teacher).__name__

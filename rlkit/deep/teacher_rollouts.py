@@ -24,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-from rlkit.deep.demos import Demos, _observation_key
+from rlkit.deep.demos import Demos, play_labelled
 from rlkit.deep.teacher import Teacher, space_fits
 
 if TYPE_CHECKING:
@@ -204,52 +204,25 @@ def teacher_rollouts(
     ``choose(student obs, teacher action)`` picks the action taken (the teacher's by
     default); ``stop_on_repeat`` as in :func:`~rlkit.deep.demos.labelled_rollouts`.
     """
-    discrete = isinstance(env.action_space, gym.spaces.Discrete)
-    observations: list[Any] = []
-    actions: list[Any] = []
+    teacher_obs: list[Any] = [None]  # what the teacher sees of the state last returned
     targets: list[NDArray[np.float32]] = []
-    ids: list[int] = []
-    returns, lengths, successes = [], [], []
-    for episode, seed in enumerate(seeds):
-        obs, teacher_obs, info = env.reset(int(seed))
-        total, steps, done = 0.0, 0, False
-        success = bool(info.get("is_success", False))
-        seen: dict[bytes, int] = {}
-        while not done:
-            row = teacher.targets(_batch(teacher_obs))
-            label = teacher.greedy(row)[0]
-            label = int(label) if discrete else np.asarray(label, dtype=np.float32)
-            observations.append(obs)
-            actions.append(label)
-            targets.append(row[0])
-            ids.append(episode)
-            action = label if choose is None else choose(obs, label)
-            obs, teacher_obs, reward, terminated, truncated, info = env.step(action)
-            total += reward
-            steps += 1
-            done = terminated or truncated
-            success = bool(info.get("is_success", success))
-            if stop_on_repeat is not None and not done:
-                key = _observation_key(obs)
-                seen[key] = seen.get(key, 0) + 1
-                done = seen[key] >= stop_on_repeat
-        returns.append(total)
-        lengths.append(steps)
-        successes.append(success)
+
+    def reset(seed: int) -> tuple[Any, dict[str, Any]]:
+        obs, teacher_obs[0], info = env.reset(seed)
+        return obs, info
+
+    def step(action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, teacher_obs[0], reward, terminated, truncated, info = env.step(action)
+        return obs, reward, terminated, truncated, info
+
+    def label() -> Any:
+        row = teacher.targets(_batch(teacher_obs[0]))
+        targets.append(row[0])
+        return teacher.greedy(row)[0]
+
     space = env.student.observation_space
-    stacked: Any
-    if isinstance(space, gym.spaces.Dict):
-        stacked = {k: np.stack([o[k] for o in observations]) for k in space.spaces}
-    else:
-        stacked = np.stack(observations)
-    demos = Demos(
-        observations=stacked,
-        actions=np.asarray(actions, dtype=np.int64 if discrete else np.float32),
-        episode_ids=np.asarray(ids, dtype=np.int64),
-        episode_seeds=np.asarray(seeds, dtype=np.int64),
-        episode_returns=np.asarray(returns, dtype=np.float64),
-        episode_lengths=np.asarray(lengths, dtype=np.int64),
-        episode_successes=np.asarray(successes, dtype=np.bool_),
+    demos = play_labelled(
+        reset, step, label, space, env.action_space, seeds, choose, stop_on_repeat
     )
     return demos, np.stack(targets).astype(np.float32)
 

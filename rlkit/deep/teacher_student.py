@@ -18,7 +18,7 @@ in evaluation mode, so on CPU the same arguments give the same student.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +27,8 @@ import torch
 from numpy.typing import NDArray
 
 from rlkit.deep.demos import check_positive
-from rlkit.deep.rounds import DistillResult, Rounds
-from rlkit.deep.student import DistillOptions, greedy, make_optimizer, make_student
+from rlkit.deep.rounds import Choose, DistillResult, Rounds, recorded_rounds, run_rounds
+from rlkit.deep.student import DistillOptions, Minibatches, make_student, minimise
 from rlkit.deep.teacher import (
     Teacher,
     acting_parameters,
@@ -84,50 +84,17 @@ class TeacherDistillResult(DistillResult):
 
 
 def fit_to_teacher(
-    model: PPO,
-    data: TeacherData,
-    kind: str,
-    temperature: float,
-    optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
-    *,
-    epochs: int,
-    batch_size: int,
-    on_epoch: Callable[[float], None],
+    model: PPO, data: TeacherData, kind: str, temperature: float, batches: Minibatches
 ) -> int:
-    """Minimise the KL loss to the teacher's targets; returns the updates made.
+    """Minimise the KL loss to the teacher's targets over ``data`` as ``batches`` says
+    (:func:`~rlkit.deep.student.minimise`); returns the updates made."""
+    device = model.policy.device
 
-    ``epochs`` passes over ``data`` in minibatches of ``batch_size`` rows in an order
-    drawn from ``generator``; ``on_epoch(mean loss)`` after each pass.
-    """
-    policy = model.policy
-    size = len(data.demos)
-    observations = data.demos.observations
-    updates = 0
-    policy.set_training_mode(True)
-    try:
-        for _ in range(epochs):
-            order = torch.randperm(size, generator=generator).numpy()
-            total = 0.0
-            for start in range(0, size, batch_size):
-                index = order[start : start + batch_size]
-                rows: Any = (
-                    {k: v[index] for k, v in observations.items()}
-                    if isinstance(observations, dict)
-                    else observations[index]
-                )
-                obs, _ = policy.obs_to_tensor(rows)
-                targets = torch.as_tensor(data.targets[index], device=policy.device)
-                loss = distillation_loss(policy.get_distribution(obs), targets, kind, temperature)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(index)
-                updates += 1
-            on_epoch(total / size)
-    finally:
-        policy.set_training_mode(False)
-    return updates
+    def kl(distribution: Any, index: NDArray[np.int64]) -> torch.Tensor:
+        targets = torch.as_tensor(data.targets[index], device=device)
+        return distillation_loss(distribution, targets, kind, temperature)
+
+    return minimise(model, data.demos.observations, len(data.demos), kl, batches)
 
 
 def _options(arguments: Mapping[str, Any]) -> tuple[DistillOptions, dict[str, Any]]:
@@ -189,10 +156,7 @@ def run_teacher_rounds(
         "env_kwargs": dict(options.env_kwargs or {}),
         "teacher_env_kwargs": teacher_kwargs,
         "demos": demos,
-        "iterations": rounds.iterations,
-        "rollouts_per_iteration": rounds.rollouts_per_iteration,
-        "beta_decay": rounds.beta_decay,
-        "stop_on_repeat": rounds.stop_on_repeat,
+        **recorded_rounds(rounds),
         **recorded,
     }
     env = PairedEnv(env_id, env_kwargs, teacher_kwargs)
@@ -232,42 +196,22 @@ def _train(
     temperature: float,
     description: str,
 ) -> tuple[TeacherData, list[float], int]:
-    from tqdm import tqdm
+    """The rounds of :func:`~rlkit.deep.rounds.run_rounds`, labelled by the teacher and
+    fitted to its targets."""
+    held: list[TeacherData] = []
 
-    seed = options.seed
-    optimizer = make_optimizer(model, options.learning_rate)
-    generator = torch.Generator().manual_seed(seed)
-    coins = np.random.default_rng([seed, 1])  # teacher-or-student flips: a stream of their own
-    student = greedy(model)
-    first, targets = teacher_rollouts(env, teacher, [seed + i for i in range(demos)])
-    data = TeacherData(first, targets, sizes=[len(first)], betas=[1.0])
-    losses: list[float] = []
-    updates = 0
-    total = options.epochs * (rounds.iterations + 1)
-    with tqdm(total=total, desc=description, unit="epoch", disable=not options.progress_bar) as bar:
+    def collect(seeds: list[int], choose: Choose | None, stop: int | None, beta: float) -> int:
+        rollouts, rows = teacher_rollouts(env, teacher, seeds, choose, stop)
+        if not held:
+            held.append(TeacherData(rollouts, rows, sizes=[len(rollouts)], betas=[beta]))
+        else:
+            held[0].add(rollouts, rows, beta)
+        return len(held[0].demos)
 
-        def on_epoch(loss: float) -> None:
-            losses.append(loss)
-            bar.update()
-            bar.set_postfix(loss=f"{loss:.4f}", states=len(data.demos))
+    def fit_all(batches: Minibatches) -> int:
+        return fit_to_teacher(model, held[0], teacher.kind, temperature, batches)
 
-        for round_ in range(rounds.iterations + 1):
-            if round_ > 0:
-                beta = rounds.beta_decay**round_
-                start = seed + demos + (round_ - 1) * rounds.rollouts_per_iteration
-                seeds = list(range(start, start + rounds.rollouts_per_iteration))
-
-                def mixture(obs: Any, label: Any, beta: float = beta) -> Any:
-                    return label if coins.random() < beta else student(obs)
-
-                rollouts, rows = teacher_rollouts(
-                    env, teacher, seeds, mixture, rounds.stop_on_repeat
-                )
-                data.add(rollouts, rows, beta)
-            updates += fit_to_teacher(
-                model, data, teacher.kind, temperature, optimizer, generator,
-                epochs=options.epochs, batch_size=options.batch_size, on_epoch=on_epoch,
-            )  # fmt: skip
-            if options.callback is not None:
-                options.callback(round_, model)
-    return data, losses, updates
+    losses, updates = run_rounds(
+        model, demos, rounds, options, description, collect, fit_all, digits=4
+    )
+    return held[0], losses, updates

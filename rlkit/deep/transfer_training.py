@@ -3,10 +3,10 @@
 :func:`fine_tune` runs behaviour cloning or DAgger on the target, its student started by
 :func:`rlkit.deep.transfer.init_from` (``init="source"``), from the shipped backbone
 (``"pretrained"``) or from random weights (``"scratch"``): the three rows of the
-transfer matrix of ``benchmarks/transfer.py``. Its rounds are those of
-:mod:`rlkit.deep.rounds` (same seeds, coin flips and minibatch order), built from the
-public pieces of :mod:`rlkit.deep.student` and :mod:`rlkit.deep.demos`, so the three
-inits differ only by where the student starts.
+transfer matrix of ``benchmarks/transfer.py``. It runs the very rounds of
+:func:`rlkit.deep.rounds.distil` (same seeds, coin flips and minibatch order), the
+source loaded by its ``init`` hook, so the three inits differ only by where the
+student starts.
 
 Examples
 --------
@@ -25,27 +25,16 @@ from __future__ import annotations
 
 import inspect
 import os
-import time
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import gymnasium as gym
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from rlkit.backbones import DEFAULT_BACKBONE
-from rlkit.deep.demos import Demos, check_positive, labelled_rollouts, make_expert_env
 from rlkit.deep.distill import behaviour_cloning
-from rlkit.deep.rounds import DistillResult, Rounds
-from rlkit.deep.student import (
-    DistillOptions,
-    RoundCallback,
-    fit,
-    greedy,
-    make_optimizer,
-    make_student,
-)
+from rlkit.deep.rounds import DistillResult, Rounds, distil
+from rlkit.deep.student import RoundCallback
 from rlkit.deep.transfer import INITS, Init, Transferred, init_from
+
+if TYPE_CHECKING:
+    from stable_baselines3 import PPO
 
 __all__ = ["fine_tune"]
 
@@ -139,16 +128,12 @@ seed, device, env_kwargs, ppo_kwargs, progress_bar
     finetune = _check_init(init, source, finetune)
     if method not in ("bc", "dagger"):
         raise ValueError(f"method must be 'bc' or 'dagger', got {method!r}")
-    demos = check_positive("demos", demos)
     rounds = Rounds()
     if method == "dagger":
         rounds = Rounds.checked(iterations, rollouts_per_iteration, beta_decay, stop_on_repeat)
-    arguments = {k: v for k, v in locals().items() if k in _DEFAULTS}
-    options = DistillOptions.of({**_DEFAULTS, **arguments})
-    started = time.perf_counter()
-    env = make_expert_env(env_id, env_kwargs)
-    try:
-        model = make_student(env_id, options)
+    arguments = {**_DEFAULTS, **{k: v for k, v in locals().items() if k in _DEFAULTS}}
+
+    def start(model: PPO) -> dict[str, Any]:
         carried = None
         if source is not None:
             carried = init_from(model, source)
@@ -157,23 +142,13 @@ seed, device, env_kwargs, ppo_kwargs, progress_bar
                     f"the source backbone does not fit backbone={os.fspath(backbone)!r}: "
                     f"{carried.backbone_missing} found no place; pass the source's backbone"
                 )
-        config = _config(method, env_id, demos, rounds, options, init, source, carried)
-        model.rlkit_distillation = config  # type: ignore[attr-defined]  # saved in the .zip
-        history = _train(model, env, demos, rounds, options, f"{method} ({init}) on {env_id}")
-    finally:
-        env.close()
-    return DistillResult(
-        model=model,
-        method=method,
-        demos=history.data,
-        expert_episodes=demos,
-        updates=history.updates,
-        losses=history.losses,
-        dataset_sizes=history.sizes,
-        betas=history.betas,
-        seconds=time.perf_counter() - started,
-        config=config,
-    )
+        return {"transfer": _transfer(init, source, carried)}
+
+    description = f"{method} ({init}) on {env_id}"
+    return distil(
+        method, env_id, demos, rounds, arguments,
+        init=start, zero_shot=True, description=description,
+    )  # fmt: skip
 
 
 def _check_init(init: str, source: Any, finetune: str | None) -> str:
@@ -196,99 +171,11 @@ def _check_init(init: str, source: Any, finetune: str | None) -> str:
     return finetune or "full"
 
 
-def _config(
-    method: str,
-    env_id: str,
-    demos: int,
-    rounds: Rounds,
-    options: DistillOptions,
-    init: str,
-    source: Any,
-    carried: Transferred | None,
-) -> dict[str, Any]:
+def _transfer(init: str, source: Any, carried: Transferred | None) -> dict[str, Any]:
+    """``config["transfer"]``: the init, the source and what was carried over."""
     made_by = getattr(source, "rlkit_distillation", None)
     described = os.fspath(source) if isinstance(source, (str, os.PathLike)) else made_by
     transfer = {"init": init, "source": described, **(carried.summary() if carried else {})}
     if carried is None:
         transfer["skipped"] = {}
-    schedule = {} if method == "bc" else {
-        "iterations": rounds.iterations,
-        "rollouts_per_iteration": rounds.rollouts_per_iteration,
-        "beta_decay": rounds.beta_decay,
-        "stop_on_repeat": rounds.stop_on_repeat,
-    }  # fmt: skip
-    return {
-        "method": method,
-        "env_id": env_id,
-        "env_kwargs": dict(options.env_kwargs or {}),
-        "demos": demos,
-        **schedule,
-        **options.recorded(),
-        "transfer": transfer,
-    }
-
-
-@dataclass
-class _History:
-    data: Demos
-    sizes: list[int]
-    betas: list[float] = field(default_factory=lambda: [1.0])
-    losses: list[float] = field(default_factory=list)
-    updates: int = 0
-
-
-def _train(
-    model: Any,
-    env: gym.Env[Any, Any],
-    demos: int,
-    rounds: Rounds,
-    options: DistillOptions,
-    description: str,
-) -> _History:
-    """Round 0 on the demos, then DAgger's rounds: the seeds, coin flips and minibatch
-    order of :mod:`rlkit.deep.rounds`, so ``init="pretrained"`` trains as
-    ``behaviour_cloning``/``dagger`` would."""
-    from tqdm import tqdm
-
-    seed = options.seed
-    optimizer = make_optimizer(model, options.learning_rate)
-    generator = torch.Generator().manual_seed(seed)
-    coins = np.random.default_rng([seed, 1])
-    student = greedy(model)
-    data = labelled_rollouts(env, [seed + i for i in range(demos)])
-    history = _History(data, sizes=[len(data)])
-    if options.callback is not None:
-        options.callback(-1, model)
-    total = options.epochs * (rounds.iterations + 1)
-    with tqdm(total=total, desc=description, unit="epoch", disable=not options.progress_bar) as bar:
-
-        def on_epoch(loss: float) -> None:
-            history.losses.append(loss)
-            bar.update()
-            bar.set_postfix(loss=f"{loss:.3f}", states=len(history.data))
-
-        for round_ in range(rounds.iterations + 1):
-            if round_ > 0:
-                beta = rounds.beta_decay**round_
-                first = seed + demos + (round_ - 1) * rounds.rollouts_per_iteration
-                seeds = list(range(first, first + rounds.rollouts_per_iteration))
-
-                def act(obs: Any, expert_action: Any, beta: float = beta) -> Any:
-                    return expert_action if coins.random() < beta else student(obs)
-
-                rollouts = labelled_rollouts(env, seeds, act, rounds.stop_on_repeat)
-                history.data = Demos.concatenate([history.data, rollouts])
-                history.sizes.append(len(history.data))
-                history.betas.append(beta)
-            history.updates += fit(
-                model,
-                history.data,
-                optimizer,
-                generator,
-                epochs=options.epochs,
-                batch_size=options.batch_size,
-                on_epoch=on_epoch,
-            )
-            if options.callback is not None:
-                options.callback(round_, model)
-    return history
+    return transfer

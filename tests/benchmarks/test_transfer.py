@@ -35,10 +35,8 @@ def transfer(load_script: Any) -> ModuleType:
     return load_script("transfer.py")
 
 
-def test_the_suite_crop_is_the_movingai_map(transfer: ModuleType) -> None:
-    folder = Path(transfer.DEFAULT_MOVINGAI)
-    if not (folder / "den312d.map").is_file():
-        pytest.skip(f"MovingAI data not at {folder} (set RLKIT_MOVINGAI_DIR)")
+def test_the_suite_crop_is_the_movingai_map(transfer: ModuleType, movingai_dir: Path) -> None:
+    folder = movingai_dir  # tests/conftest.py: skips where the data is absent
     suite = load_suite(BENCHMARKS / "suites" / "transfer.yaml")
     (note,) = transfer.check_movingai(suite, folder)
     assert "checked against" in note

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -24,6 +25,48 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+#: ``rlkit_distill(argv) -> (status, stdout, stderr)`` of :func:`rlkit_distill`.
+DistillCommand = Callable[[list[str]], tuple[int, str, str]]
+
+
+@pytest.fixture
+def rlkit_distill(capsys: pytest.CaptureFixture[str]) -> DistillCommand:
+    """``rlkit_distill(argv)``: run ``rlkit distill`` (``argv`` starts with
+    ``"distill"``) in this process; returns its exit status and its stripped stdout and
+    stderr."""
+    from rlkit.deep.distill_cli import add_distill_parser
+
+    parser = argparse.ArgumentParser(prog="rlkit")
+    add_distill_parser(parser.add_subparsers(dest="command", required=True))
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        args = parser.parse_args(argv)
+        args.argv = argv
+        status = int(args.func(args))
+        captured = capsys.readouterr()
+        return status, captured.out.strip(), captured.err.strip()
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def pretrained() -> dict[str, Any]:
+    """The shipped backbone's weights (a state dict of tensors), as ``load_backbone``
+    gives them; one copy per test module."""
+    from rlkit.backbones import DEFAULT_BACKBONE, load_backbone
+
+    return load_backbone(DEFAULT_BACKBONE).state_dict()
+
+
+@pytest.fixture
+def frames() -> Any:
+    """A small batch of raw ``[0, 255]`` float frames (a ``(3, 3, 64, 64)`` tensor),
+    fixed by a seed."""
+    import torch
+
+    return torch.rand(3, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 255
 
 
 @pytest.fixture(scope="session")

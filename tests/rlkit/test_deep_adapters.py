@@ -44,16 +44,6 @@ SMALL = {"layout": "empty", "size": 5, "max_steps": 12}
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-@pytest.fixture(scope="module")
-def pretrained() -> dict[str, torch.Tensor]:
-    return load_backbone(DEFAULT_BACKBONE).state_dict()
-
-
-@pytest.fixture
-def frames() -> torch.Tensor:
-    return torch.rand(3, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 255
-
-
 def keeps_pretrained_base(extractor: BackboneExtractor, pretrained: dict[str, Any]) -> bool:
     """Whether the backbone without its adapters equals the shipped weights bit for bit."""
     base = remove_adapters(extractor.backbone).state_dict()

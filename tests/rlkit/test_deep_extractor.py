@@ -33,19 +33,7 @@ IMAGE = gym.spaces.Box(0, 255, (3, 64, 64), np.uint8)
 FEATURES = 128  # the default backbone's features_dim
 
 
-# ---------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def pretrained() -> dict[str, torch.Tensor]:
-    """The shipped backbone's weights, as ``load_backbone`` gives them."""
-    return load_backbone(DEFAULT_BACKBONE).state_dict()
-
-
-@pytest.fixture
-def frames() -> torch.Tensor:
-    """A small batch of raw ``[0, 255]`` float frames, fixed by a seed."""
-    return torch.rand(3, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 255
+# ------------------------------------- fixtures (pretrained, frames: conftest.py)
 
 
 def same_weights(module: nn.Module, reference: dict[str, torch.Tensor]) -> bool:

@@ -6,7 +6,6 @@ the middle, 4 steps) and a short ArmReach; teachers are trained here in a second
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
@@ -20,13 +19,7 @@ from stable_baselines3 import DQN, PPO, SAC, TD3
 
 from rlkit.agents import load_agent
 from rlkit.deep.distill import behaviour_cloning, collect_demos, distil_teacher
-from rlkit.deep.distill_cli import add_distill_parser
-from rlkit.deep.teacher import (
-    acting_parameters,
-    categorical_kl,
-    gaussian_kl,
-    load_teacher,
-)
+from rlkit.deep.teacher import acting_parameters, categorical_kl, gaussian_kl, load_teacher
 from rlkit.deep.teacher_rollouts import PairedEnv
 from rlkit.deep.teacher_student import TeacherDistillResult
 
@@ -306,19 +299,7 @@ def test_bad_teachers_give_clear_errors(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- CLI
 
 
-@pytest.fixture
-def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rlkit")
-    add_distill_parser(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
-def test_cli_distils_a_teacher(
-    parser: argparse.ArgumentParser,
-    pixel_teacher: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_cli_distils_a_teacher(rlkit_distill: Any, pixel_teacher: Path, tmp_path: Path) -> None:
     argv = [
         "distill", "--teacher", str(pixel_teacher), "--env", CORRIDOR,
         *[f"--env-kwarg={k}={v!r}" for k, v in LINE.items()],
@@ -326,10 +307,8 @@ def test_cli_distils_a_teacher(
         "--rollouts", "2", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path),
         "--no-progress",
     ]  # fmt: skip
-    args = parser.parse_args(argv)
-    args.argv = argv
-    assert args.func(args) == 0
-    line = capsys.readouterr().out.strip()
+    status, line, _ = rlkit_distill(argv)
+    assert status == 0
     assert line.startswith(f"distilled teacher {pixel_teacher} on {CORRIDOR} by teacher")
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["distillation"]["temperature"] == 3.0
@@ -349,16 +328,10 @@ def test_cli_distils_a_teacher(
     ],
 )
 def test_cli_bad_teacher_is_one_line(
-    parser: argparse.ArgumentParser,
-    pixel_teacher: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    extra: list[str],
-    message: str,
+    rlkit_distill: Any, pixel_teacher: Path, tmp_path: Path, extra: list[str], message: str
 ) -> None:
     extra = [str(pixel_teacher) if e == "TEACHER" else e for e in extra]
-    args = parser.parse_args(["distill", "--env", CORRIDOR, "--out", str(tmp_path), *extra])
-    assert args.func(args) == 2
-    err = capsys.readouterr().err.strip()
+    status, _, err = rlkit_distill(["distill", "--env", CORRIDOR, "--out", str(tmp_path), *extra])
+    assert status == 2
     assert err.startswith("rlkit distill: error:") and message in err and "\n" not in err
     assert not (tmp_path / "model.zip").exists()

@@ -7,6 +7,7 @@ CPU thread.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,41 @@ def test_scratch_differs_from_pretrained_and_repeats() -> None:
 def test_fine_tune_bad_input_names_the_argument(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         fine_tune(GRID, **{"demos": 1, **kwargs})
+
+
+# ---------------------------------------------------------------------- rlkit distill --init-from
+
+
+def test_cli_init_from_fine_tunes_the_source(
+    rlkit_distill: Any, source: DistillResult, tmp_path: Path
+) -> None:
+    """``--init-from`` runs fine_tune(init="source") with the command's options: the
+    same weights as the call."""
+    source_zip = source.save(tmp_path / "source")
+    out = tmp_path / "out"
+    argv = [
+        "distill", "--env", GRID, *[f"--env-kwarg={k}={v!r}" for k, v in ROOMS.items()],
+        "--init-from", str(source_zip), "--method", "bc", "--demos", "2", "--epochs", "1",
+        "--device", "cpu", "--out", str(out), "--no-progress",
+    ]  # fmt: skip
+    status, line, _ = rlkit_distill(argv)
+    assert status == 0
+    assert line.startswith(f"distilled the planner from {source_zip} on {GRID} by bc")
+    config = json.loads((out / "config.json").read_text())
+    transfer = config["distillation"]["transfer"]
+    assert transfer["init"] == "source" and transfer["source"] == str(source_zip)
+    assert transfer["copied"] > 0
+    expected = fine_tune(GRID, 2, source=source_zip, epochs=1, env_kwargs=ROOMS, device="cpu")
+    written = PPO.load(out / "model.zip", device="cpu").policy.state_dict()
+    reference = expected.model.policy.state_dict()
+    assert written.keys() == reference.keys()
+    assert all(torch.equal(written[k], reference[k]) for k in reference)
+
+
+def test_cli_init_from_with_teacher_is_one_line(rlkit_distill: Any, tmp_path: Path) -> None:
+    argv = ["distill", "--env", GRID, "--init-from", "a.zip", "--teacher", "b.zip",
+            "--out", str(tmp_path)]  # fmt: skip
+    status, _, err = rlkit_distill(argv)
+    assert status == 2
+    assert err.startswith("rlkit distill: error:") and "--teacher" in err and "\n" not in err
+    assert not (tmp_path / "model.zip").exists()
