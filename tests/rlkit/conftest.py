@@ -87,3 +87,47 @@ def pixel_success_rate() -> SuccessRate:
         return float(np.mean([record.success for record in result.records]))
 
     return success_rate
+
+
+#: ``ray_and_local(suite, out)``: each cell's ``(local, ray)`` documents, both "ok" and
+#: with the same episode records.
+RayAndLocal = Callable[[Any, Any], list[tuple[dict[str, Any], dict[str, Any]]]]
+
+
+@pytest.fixture(scope="session")
+def ray_and_local() -> RayAndLocal:
+    """Run ``suite`` on the local backend and on Ray under ``out``, check that each cell
+    ran on both with the same episode records (all but ``wall_time_s``, the one field
+    that differs between two runs with the same seeds) and pair the cell documents."""
+    from rlkit.sweep.cells import read_cell
+    from rlkit.sweep.runner import run_suite
+
+    def run(suite: Any, out: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        runs = [
+            run_suite(
+                suite,
+                backend=backend,
+                out=out / backend,
+                workers=workers,
+                progress_bar=False,
+                report=False,
+            )
+            for backend, workers in (("local", 1), ("ray", 2))
+        ]
+        assert not runs[0].errors and not runs[1].errors
+        pairs = []
+        for cell in suite.cells():
+            local, ray = (read_cell(r.folder / "cells" / f"{cell.name}.json") for r in runs)
+            assert local is not None and ray is not None
+            assert local["status"] == ray["status"] == "ok" and ray["backend"] == "ray"
+            assert _records(local) == _records(ray)
+            pairs.append((local, ray))
+        return pairs
+
+    return run
+
+
+def _records(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in r.items() if k != "wall_time_s"} for r in document["result"]["records"]
+    ]

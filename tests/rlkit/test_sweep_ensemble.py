@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from rlkit.sweep.cells import cell_result, read_cell, run_cell
+from rlkit.sweep.cells import cell_result, run_cell
 from rlkit.sweep.kinds import AGENT_KINDS, check_agent_kind
-from rlkit.sweep.runner import run_suite
 from rlkit.sweep.schema import parse_suite
 
 #: A 3x4 pixel GridNav with a fixed goal (as tests/rlkit/test_sweep_deep.py).
@@ -93,19 +92,9 @@ def test_a_cell_records_the_ensemble_its_members_and_the_disagreement(mode: str)
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
-def test_ray_and_local_ensemble_cells_agree(tmp_path: Path) -> None:
+def test_ray_and_local_ensemble_cells_agree(tmp_path: Path, ray_and_local: Any) -> None:
     spec = {"name": "ens", "kind": "ensemble", "kwargs": {"members": 2, **MEMBER}}
-    tiny = suite(spec, seeds=2)
-    local = run_suite(tiny, out=tmp_path / "local", workers=1, progress_bar=False, report=False)
-    ray = run_suite(tiny, backend="ray", out=tmp_path / "ray", workers=2, progress_bar=False,
-                    report=False)  # fmt: skip
-    assert not local.errors and not ray.errors
-    for name in local.ran:
-        documents = [read_cell(run.folder / "cells" / f"{name}.json") for run in (local, ray)]
-        assert all(d is not None and d["status"] == "ok" for d in documents)
-        rows = [[{k: v for k, v in r.items() if k != "wall_time_s"}
-                 for r in d["result"]["records"]] for d in documents if d]  # fmt: skip
-        assert rows[0] == rows[1]
-        curves = [d["train"]["eval_curve"] for d in documents if d]
-        disagreements = [d["train"]["info"]["episode_disagreement"] for d in documents if d]
-        assert curves[0] == curves[1] and disagreements[0] == disagreements[1]
+    for local, ray in ray_and_local(suite(spec, seeds=2), tmp_path):
+        assert local["train"]["eval_curve"] == ray["train"]["eval_curve"]
+        disagreements = [d["train"]["info"]["episode_disagreement"] for d in (local, ray)]
+        assert disagreements[0] == disagreements[1]

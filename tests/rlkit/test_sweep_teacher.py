@@ -98,24 +98,13 @@ def test_a_missing_teacher_file_fails_the_cell_with_its_name(tmp_path: Path) -> 
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
-def test_ray_and_local_teacher_cells_agree(teacher_zip: str, tmp_path: Path) -> None:
-    from rlkit.sweep.cells import read_cell
-    from rlkit.sweep.runner import run_suite
-
+def test_ray_and_local_teacher_cells_agree(
+    teacher_zip: str, tmp_path: Path, ray_and_local: Any
+) -> None:
     spec = {"name": "student", "kind": "teacher", "kwargs": {"teacher": teacher_zip, **STUDENT}}
     tiny = parse_suite(
         {"suite": "teacher-ray", "defaults": {"episodes": 3, "seeds": 2}, "envs": [ENV],
          "agents": [spec]}
     )  # fmt: skip
-    local = run_suite(tiny, out=tmp_path / "local", workers=1, progress_bar=False, report=False)
-    ray = run_suite(tiny, backend="ray", out=tmp_path / "ray", workers=2, progress_bar=False,
-                    report=False)  # fmt: skip
-    assert not local.errors and not ray.errors
-    for name in local.ran:
-        documents = [read_cell(run.folder / "cells" / f"{name}.json") for run in (local, ray)]
-        assert all(d is not None and d["status"] == "ok" for d in documents)
-        rows = [[{k: v for k, v in r.items() if k != "wall_time_s"}
-                 for r in d["result"]["records"]] for d in documents if d]  # fmt: skip
-        assert rows[0] == rows[1]
-        curves = [d["train"]["eval_curve"] for d in documents if d]
-        assert curves[0] == curves[1]
+    for local, ray in ray_and_local(tiny, tmp_path):
+        assert local["train"]["eval_curve"] == ray["train"]["eval_curve"]

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from rlkit.evaluation import evaluate
-from rlkit.sweep.cells import cell_result, curve_point, read_cell, run_cell
+from rlkit.sweep.cells import cell_result, curve_point, run_cell
 from rlkit.sweep.kinds import AGENT_KINDS, check_agent_kind
 from rlkit.sweep.kinds.transfer import CACHE_VARIABLE, source_path
-from rlkit.sweep.runner import run_suite
 from rlkit.sweep.schema import parse_suite
 
 SOURCE = {
@@ -110,33 +109,8 @@ def test_cells_share_the_source_and_record_the_zero_shot_start(
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
-def test_ray_backend_runs_transfer_cells_as_local_does(tmp_path: Path) -> None:
+def test_ray_backend_runs_transfer_cells_as_local_does(tmp_path: Path, ray_and_local: Any) -> None:
     spec = tiny_suite()
     spec["agents"] = [a for a in spec["agents"] if a["name"] in ("src-bc", "scratch")]
-    suite = parse_suite(spec)
-    runs = {
-        backend: run_suite(
-            suite,
-            backend=backend,
-            out=tmp_path / backend,
-            workers=1,
-            progress_bar=False,
-            report=False,
-        )
-        for backend in ("local", "ray")
-    }
-    assert not runs["local"].errors and not runs["ray"].errors
-    for cell in suite.cells():
-        local, ray = (
-            read_cell(tmp_path / b / "transfer-tiny" / "cells" / f"{cell.name}.json")
-            for b in ("local", "ray")
-        )
-        assert local is not None and ray is not None
-        assert ray["backend"] == "ray"
+    for local, ray in ray_and_local(parse_suite(spec), tmp_path):
         assert local["train"]["eval_curve"] == ray["train"]["eval_curve"]
-        assert local["result"]["records"] == [
-            {**theirs, "wall_time_s": ours["wall_time_s"]}
-            for theirs, ours in zip(
-                ray["result"]["records"], local["result"]["records"], strict=True
-            )
-        ]
