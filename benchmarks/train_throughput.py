@@ -124,6 +124,7 @@ def measure(label: str, args: Args) -> dict[str, Any]:
 
     import envs  # noqa: F401 - registers the rlkit/ ids
     from rlkit.deep.policies import BackbonePPOPolicy
+    from rlkit.deep.runs import quiet_logger
 
     torch.set_num_threads(args.threads)
     vec_env = make_vec_env(
@@ -153,6 +154,7 @@ def measure(label: str, args: Args) -> dict[str, Any]:
             policy_kwargs={"features_extractor_kwargs": extractor},
             **common,
         )
+    model.set_logger(quiet_logger(0))  # SB3's default makes a /tmp/SB3-<time> folder per run
     rollout = args.n_steps * args.n_envs
     model.learn(rollout)  # warm-up: first rollout and update
     start = time.perf_counter()

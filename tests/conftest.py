@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,6 +24,34 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+#: stable-baselines3's default-logger folders in the temp folder when the session began.
+_SB3_FOLDERS_BEFORE: set[str] = set()
+
+
+def _sb3_folders() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("SB3-*")}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _SB3_FOLDERS_BEFORE.update(_sb3_folders())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if some test let stable-baselines3 make its default logger folder
+    (/tmp/SB3-<time>): tests and jobs write only under their own folders (issue #18)."""
+    made = sorted(_sb3_folders() - _SB3_FOLDERS_BEFORE)
+    if made:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"{len(made)} stable-baselines3 logger folder(s) left in "
+                f"{tempfile.gettempdir()}: {', '.join(made[:5])} (a model.learn() without "
+                "model.set_logger(rlkit.deep.runs.quiet_logger(0)))",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 #: Backends `GridMap.plan` accepts on this install.
 PLAN_BACKENDS: tuple[str, ...] = planners.grid.BACKENDS

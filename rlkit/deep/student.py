@@ -117,6 +117,7 @@ def make_student(env_id: str, options: DistillOptions) -> PPO:
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from rlkit.deep.policies import BackbonePPOPolicy
+    from rlkit.deep.runs import quiet_logger
     from rlkit.evaluation.evaluate import make_env
 
     kwargs = {"obs": "pixels", **(options.env_kwargs or {})}
@@ -138,7 +139,7 @@ def make_student(env_id: str, options: DistillOptions) -> PPO:
         },
         "backbone_lr_scale": options.backbone_lr_scale,
     }
-    return PPO(
+    model = PPO(
         BackbonePPOPolicy,
         vec_env,
         seed=options.seed,
@@ -146,6 +147,10 @@ def make_student(env_id: str, options: DistillOptions) -> PPO:
         policy_kwargs=policy_kwargs,
         **ppo_kwargs,
     )
+    # A later model.learn() (RL fine-tuning of the student) would otherwise make SB3's
+    # default logger, an empty /tmp/SB3-<time> folder per call.
+    model.set_logger(quiet_logger(model.verbose))
+    return model
 
 
 def make_optimizer(model: PPO, learning_rate: float) -> torch.optim.Adam:

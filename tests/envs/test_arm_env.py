@@ -285,6 +285,7 @@ def test_sac_with_her_trains_on_dict_observations(request: pytest.FixtureRequest
     torch = pytest.importorskip("torch")
     sb3 = pytest.importorskip("stable_baselines3")
     from stable_baselines3 import HerReplayBuffer
+    from stable_baselines3.common.logger import Logger
 
     torch.manual_seed(0)
     threads = torch.get_num_threads()
@@ -303,6 +304,7 @@ def test_sac_with_her_trains_on_dict_observations(request: pytest.FixtureRequest
         device="cpu",
         seed=0,
     )
+    model.set_logger(Logger(None, []))  # SB3's default logger makes a /tmp/SB3-<time> folder
     model.learn(total_timesteps=300)
     action, _ = model.predict(env.reset(seed=0)[0], deterministic=True)
     assert env.action_space.contains(action)
