@@ -28,11 +28,13 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> target = pathlib.Path(folder.name) / "out.txt"
     >>> with atomic_output(target) as tmp:
     ...     _ = tmp.write_text("done")
     >>> target.read_text()
     'done'
+    >>> folder.cleanup()
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -140,9 +140,11 @@ def pretrain(
     >>> import tempfile
     >>> tiny = PretrainConfig(name="tiny", steps=3, batch_size=4, features_dim=16,
     ...                       gridnav_frames=40, armreach_frames=20, warmup_steps=1)
-    >>> result = pretrain(tiny, tempfile.mkdtemp(), device="cpu", progress=False)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> result = pretrain(tiny, folder.name, device="cpu", progress=False)
     >>> len(result.history), result.weights_path.name, result.card["training"]["steps"]
     (3, 'tiny.pt', 3)
+    >>> folder.cleanup()
     """
     from rlkit.evaluation.provenance import provenance
 

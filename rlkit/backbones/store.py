@@ -19,6 +19,7 @@ from rlkit.backbones.cards import (
     FORMAT,
     FORMAT_VERSION,
     BackboneFileError,
+    card_architecture,
     load_card,
     resolve_weights,
     sha256_of,
@@ -85,20 +86,19 @@ def load_backbone(
     """
     weights = resolve_weights(name_or_path)
     card = load_card(weights)
-    try:
-        architecture = dict(card["architecture"])
-        norm = card["input"]["normalization"]
-        expected_sha = str(card["sha256"])
-    except (KeyError, TypeError) as error:
+    architecture, norm = card_architecture(card, weights.with_suffix(".json"))
+    expected_sha = card.get("sha256")
+    if not isinstance(expected_sha, str):
         raise BackboneFileError(
-            f"model card {weights.with_suffix('.json')} lacks {error}: rewrite it with "
+            f"model card {weights.with_suffix('.json')} lacks its 'sha256': rewrite it with "
             "`rlkit pretrain` (or restore the shipped card)"
-        ) from None
-    architecture.pop("class", None)
-    architecture.pop("parameters", None)
+        )
     target = resolve_device(device)
     if not pretrained:
-        encoder = seeded_encoder(seed, **architecture, mean=norm["mean"], std=norm["std"])
+        try:
+            encoder = seeded_encoder(seed, **architecture, mean=norm["mean"], std=norm["std"])
+        except ValueError as error:
+            raise BackboneFileError(f"model card {weights.with_suffix('.json')}: {error}") from None
     else:
         encoder = _read_weights(weights, architecture, expected_sha)
     encoder.card = card
@@ -127,7 +127,10 @@ def _read_weights(weights: Path, architecture: dict[str, Any], expected_sha: str
             f"{weights} holds architecture {payload.get('architecture')} but its model card "
             f"says {architecture}: the two files do not belong together"
         )
-    encoder = ConvEncoder(**architecture)
+    try:
+        encoder = ConvEncoder(**architecture)
+    except ValueError as error:
+        raise BackboneFileError(f"{weights}: {error}") from None
     try:
         encoder.load_state_dict(payload["state_dict"], strict=True)
     except (RuntimeError, KeyError, TypeError) as error:
@@ -149,10 +152,12 @@ def save_backbone(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.pt"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(folder.name) / "tiny.pt"
     >>> card = save_backbone(seeded_encoder(0, features_dim=16), path, {"seed": 0})
     >>> load_backbone(path).features_dim, card["sha256"] == sha256_of(path)
     (16, True)
+    >>> folder.cleanup()
     """
     target = Path(path)
     if target.suffix != ".pt":

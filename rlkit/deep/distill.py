@@ -30,8 +30,10 @@ Examples
 ...                            ppo_kwargs={"n_steps": 16, "batch_size": 16})
 >>> result.updates, len(result.losses), result.summary()["expert_success_rate"]
 (2, 2, 1.0)
->>> result.save(tempfile.mkdtemp() + "/bc").name
+>>> folder = tempfile.TemporaryDirectory()
+>>> result.save(folder.name + "/bc").name
 'bc.zip'
+>>> folder.cleanup()
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ Examples
 >>> tiny = {"layout": "empty", "size": 4}
 >>> source = behaviour_cloning("rlkit/GridNav-v0", 2, epochs=1, env_kwargs=tiny,
 ...                            ppo_kwargs={"n_steps": 16, "batch_size": 16}).model
->>> path = pathlib.Path(tempfile.mkdtemp()) / "source.pt"
+>>> folder = tempfile.TemporaryDirectory()
+>>> path = pathlib.Path(folder.name) / "source.pt"
 >>> card = export_backbone(source, path)
 >>> load_backbone(path).features_dim, card["transfer"]["source_env"]
 (128, 'rlkit/GridNav-v0')
@@ -40,6 +41,7 @@ Examples
 ...                           ppo_kwargs={"n_steps": 16, "batch_size": 16}).model
 >>> len(init_from(fresh, source, strict=True).copied) > 0
 True
+>>> folder.cleanup()
 """
 
 from __future__ import annotations

@@ -93,9 +93,11 @@ def render_episodes(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "frozenlake.gif"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> out = pathlib.Path(folder.name) / "frozenlake.gif"
     >>> render_episodes("random", "FrozenLake-v1", episodes=1, out=out).suffix
     '.gif'
+    >>> folder.cleanup()
     """
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes must be a positive int, got {episodes!r}")
