@@ -88,6 +88,8 @@ class GridBase:
         ------
         ValueError
             On rows of different lengths or an unknown character, naming line and column.
+        TypeError
+            If ``text`` is not a ``str``.
 
         Examples
         --------
@@ -96,6 +98,10 @@ class GridBase:
         array([[1., 1., 1.],
                [1., 2., 1.]])
         """
+        if not isinstance(text, str):
+            raise TypeError(
+                f"text must be the map as a str (one line per row), got {type(text).__name__}"
+            )
         occ, ter = parse_ascii(text)
         return cls(occ, ter, name=name)
 

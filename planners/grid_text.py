@@ -89,10 +89,12 @@ def read_movingai_map(path: str | PathLike[str]) -> tuple[npt.NDArray[np.bool_],
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> f = pathlib.Path(tempfile.mkdtemp(), "row.map")
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> f = pathlib.Path(folder.name, "row.map")
     >>> _ = f.write_text(format_movingai_map(np.array([[False, True]])))
     >>> read_movingai_map(f)
     (array([[False,  True]]), 'row')
+    >>> folder.cleanup()
     """
     path = Path(path)
     lines = path.read_text(encoding="latin-1").splitlines()

@@ -77,10 +77,12 @@ def read_map(path: str | PathLike[str]) -> GridMap:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "tiny.map"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> f = pathlib.Path(folder.name) / "tiny.map"
     >>> _ = f.write_text("type octile\\nheight 2\\nwidth 3\\nmap\\n..@\\n...\\n")
     >>> read_map(f)
     <GridMap 'tiny' 2x3, 5 free cells>
+    >>> folder.cleanup()
     """
     return GridMap.from_movingai(path)
 
@@ -99,11 +101,13 @@ def write_map(path: str | PathLike[str], grid: GridMap) -> None:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "out.map"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> f = pathlib.Path(folder.name) / "out.map"
     >>> grid = GridMap.from_ascii("..#\\n...")
     >>> write_map(f, grid)
     >>> read_map(f) == grid
     True
+    >>> folder.cleanup()
     """
     if grid.terrain is not None and not np.all(grid.terrain[grid.free] == 1):
         raise ValueError(
@@ -144,19 +148,28 @@ def read_scen(path: str | PathLike[str]) -> list[Scenario]:
     Raises
     ------
     ValueError
-        On a missing version line or a malformed query line, naming file and line.
+        On a missing version line, a malformed query line (naming file and line) or a
+        file that is not UTF-8 text (naming the file).
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "tiny.map.scen"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> f = pathlib.Path(folder.name) / "tiny.map.scen"
     >>> _ = f.write_text("version 1\\n0\\ttiny.map\\t3\\t2\\t0\\t0\\t2\\t1\\t2.41421356\\n")
     >>> s = read_scen(f)[0]
     >>> s.start, s.goal, s.optimal_length
     ((0, 0), (1, 2), 2.41421356)
+    >>> folder.cleanup()
     """
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not a UTF-8 text file ({err.reason} at byte {err.start}); "
+            "give a MovingAI .scen file"
+        ) from None
     if not lines or lines[0].split()[:1] != ["version"]:
         raise ValueError(f"{path}:1: expected 'version 1' first, got {lines[:1]}")
     version = lines[0].split()[1:2]

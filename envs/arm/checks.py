@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+#: Most random obstacles: each is an observation slot, and beyond a few dozen no
+#: episode of the unit-reach arm is solvable (reset would give up).
+MAX_OBSTACLES = 32
 
 #: Smallest side of a pixel observation or frame.
 MIN_PIXELS = 16
@@ -89,6 +92,14 @@ def one_of(value: str, name: str, choices: Sequence[str]) -> str:
     return value
 
 
+def _floats(value: object, name: str, what: str) -> FloatArray:
+    """``value`` as a float array, or ``ValueError`` naming ``name`` and ``what`` it must be."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {what}, got {value!r}") from None
+
+
 def check_link_lengths(n_links: int | None, link_lengths: Sequence[float] | None) -> Any:
     """The link lengths from ``n_links`` and/or ``link_lengths`` (default: 2 links, reach 1).
 
@@ -108,7 +119,7 @@ def check_link_lengths(n_links: int | None, link_lengths: Sequence[float] | None
     if link_lengths is None:
         count = 2 if n_links is None else int(n_links)
         return np.full(count, 1.0 / count)  # a reach of 1
-    lengths = np.asarray(link_lengths, dtype=np.float64).reshape(-1)
+    lengths = _floats(link_lengths, "link_lengths", "positive link lengths").reshape(-1)
     if n_links is not None and lengths.size != n_links:
         raise ValueError(
             f"n_links = {n_links} but link_lengths has {lengths.size} entries: give one "
@@ -134,8 +145,10 @@ def obstacle_layout(
         layout = FixedObstacles(list(obstacles))
     else:
         layout = FixedObstacles()
-    if not isinstance(n_obstacles, int | np.integer) or n_obstacles < 0:
-        raise ValueError(f"n_obstacles must be an int >= 0, got {n_obstacles!r}")
+    if not isinstance(n_obstacles, int | np.integer) or not 0 <= n_obstacles <= MAX_OBSTACLES:
+        raise ValueError(
+            f"n_obstacles must be an int >= 0 and <= {MAX_OBSTACLES}, got {n_obstacles!r}"
+        )
     if n_obstacles:
         if obstacles is not None:
             raise ValueError(
@@ -149,7 +162,7 @@ def obstacle_layout(
 def check_goal(scene: PlanarArm, goal: Sequence[float], reach: float) -> FloatArray:
     """``goal`` as an ``(x, y)`` array, if some collision-free configuration of ``scene``
     (the arm with its fixed obstacles, of the given ``reach``) puts the end effector there."""
-    target = np.asarray(goal, dtype=np.float64)
+    target = _floats(goal, "goal", "a finite (x, y) point")
     if target.shape != (2,) or not np.isfinite(target).all():
         raise ValueError(f"goal must be a finite (x, y) point, got {goal!r}")
     dist = float(np.hypot(*target))
@@ -174,7 +187,7 @@ def check_goal(scene: PlanarArm, goal: Sequence[float], reach: float) -> FloatAr
 
 def check_start(scene: PlanarArm, start: Sequence[float]) -> FloatArray:
     """``start`` as joint angles (wrapped), if they are a valid configuration of ``scene``."""
-    q = np.asarray(start, dtype=np.float64)
+    q = _floats(start, "start", f"{scene.n_joints} finite joint angles (radians)")
     if q.shape != (scene.n_joints,) or not np.isfinite(q).all():
         raise ValueError(
             f"start must be {scene.n_joints} finite joint angles (radians), got {start!r}"

@@ -29,6 +29,8 @@ __all__ = ["DEFAULT_SIZE", "GridNavConfig"]
 
 #: Map size of the procedural layouts when ``size`` is not given.
 DEFAULT_SIZE = 11
+#: Most cells of a procedural map (``size``): 1024 x 1024, the largest MovingAI maps.
+MAX_CELLS = 1 << 20
 #: Longest side of an ``rgb_array`` frame when ``render_tile_size`` is not given.
 _MAX_FRAME = 1024
 
@@ -39,6 +41,8 @@ def _as_size(size: int | Sequence[int] | None) -> tuple[int, int]:
     pair = (size, size) if isinstance(size, int | np.integer) else tuple(size)
     if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v >= 2 for v in pair):
         raise ValueError(f"size must be an int >= 2 or a (rows, cols) pair of them, got {size!r}")
+    if int(pair[0]) * int(pair[1]) > MAX_CELLS:  # the distance tables would fill the memory
+        raise ValueError(f"size {size!r} has more than {MAX_CELLS} cells: give at most 1024x1024")
     return (int(pair[0]), int(pair[1]))
 
 

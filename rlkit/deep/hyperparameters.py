@@ -90,8 +90,10 @@ def load_hyperparams(
     Raises
     ------
     ValueError
-        For an unknown algorithm or a key the algorithm does not take (the message
-        lists the allowed ones).
+        For an unknown algorithm, a key the algorithm does not take (the message
+        lists the allowed ones) or a hyperparameter file that is not a YAML mapping.
+    TypeError
+        For a key that is not a string.
 
     Examples
     --------
@@ -101,13 +103,22 @@ def load_hyperparams(
     """
     algo = check_algo(algo)
     text = resources.files("rlkit.deep").joinpath(f"hyperparams/{algo}.yml").read_text("utf-8")
-    table = importlib.import_module("yaml").safe_load(text) or {}
+    yaml = importlib.import_module("yaml")
+    try:
+        table = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"rlkit/deep/hyperparams/{algo}.yml: not valid YAML: {error}") from None
+    if not isinstance(table, dict):
+        raise ValueError(f"rlkit/deep/hyperparams/{algo}.yml must map env ids to entries")
     merged: dict[str, Any] = {}
     for source, entry in (("default", table.get("default")), (env_id, table.get(env_id))):
         if entry is not None and not isinstance(entry, dict):
             raise ValueError(f"rlkit/deep/hyperparams/{algo}.yml: {source!r} must be a mapping")
         merged = _merge(merged, entry or {})
     merged = _merge(merged, dict(overrides or {}))
+    odd = [key for key in merged if not isinstance(key, str)]
+    if odd:
+        raise TypeError(f"hyperparams: keys must be names (str), got {odd[0]!r}")
     allowed = allowed_hyperparams(algo)
     unknown = sorted(set(merged) - set(allowed))
     if unknown:
@@ -148,7 +159,12 @@ def _merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]
     merged = dict(base)
     for key, value in update.items():
         old = merged.get(key)
-        if key.endswith("_kwargs") and isinstance(old, Mapping) and isinstance(value, Mapping):
+        if (
+            isinstance(key, str)
+            and key.endswith("_kwargs")
+            and isinstance(old, Mapping)
+            and isinstance(value, Mapping)
+        ):
             value = _merge(old, value)
         merged[key] = value
     return merged
@@ -192,6 +208,10 @@ def sb3_kwargs(hp: Mapping[str, Any], backbone_policy: bool) -> dict[str, Any]:
                 f"got {buffer!r}"
             )
         kwargs["replay_buffer_class"] = _REPLAY_BUFFERS[buffer]
+    if not isinstance(kwargs.get("policy_kwargs") or {}, Mapping):
+        raise TypeError(
+            f"hyperparams: policy_kwargs must be a mapping, got {kwargs['policy_kwargs']!r}"
+        )
     policy_kwargs = dict(kwargs.get("policy_kwargs") or {})
     activation = policy_kwargs.get("activation_fn")
     if isinstance(activation, str):

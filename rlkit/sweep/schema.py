@@ -49,7 +49,9 @@ _REPORT_KEYS = ("baseline",)
 _ENV_KEYS = ("label", "id", "kwargs", "max_steps")
 _AGENT_KEYS = ("name", "kind", "kwargs", "steps", "episodes", "seeds", "envs")
 #: Names become file names and are joined with "__" into cell names.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: Most values a kwargs mapping may hold, nested ones included.
+_MAX_KWARGS_VALUES = 100_000
 
 
 # -- finding and reading suite files -----------------------------------------------------
@@ -105,6 +107,8 @@ def load_suite(name_or_path: str | Path) -> Suite:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_key_loader())
     except yaml.YAMLError as error:
         raise SuiteError(f"{path}: not valid YAML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise SuiteError(f"{path}: not UTF-8 text ({error.reason}): save it as UTF-8") from None
     return parse_suite(data, source=str(path))
 
 
@@ -169,7 +173,7 @@ class _Checker:
                 raise self.fail(where, f"unknown key {key!r}{hint} (allowed: {', '.join(allowed)})")
 
     def name(self, value: object, where: str) -> str:
-        if not isinstance(value, str) or not _NAME.match(value) or "__" in value:
+        if not isinstance(value, str) or not _NAME.fullmatch(value) or "__" in value:
             raise self.fail(
                 where,
                 f"must be a name of letters, digits, '_', '-', '.' without '__' (it becomes "
@@ -205,6 +209,8 @@ class _Checker:
             return {}
         if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
             raise self.fail(where, f"must be a mapping of argument names, got {_show(value)}")
+        if _too_large(value, _MAX_KWARGS_VALUES):  # YAML aliases can nest into 10**9 values
+            raise self.fail(where, f"holds more than {_MAX_KWARGS_VALUES} values (nested aliases?)")
         try:
             json.dumps(value)
         except (TypeError, ValueError):
@@ -233,6 +239,21 @@ class _Checker:
             if required not in spec:
                 raise self.fail(where, f"missing the key {required!r}")
             yield spec, name, where
+
+
+def _too_large(value: object, budget: int) -> bool:
+    """Whether ``value`` holds more than ``budget`` values, counting each alias again."""
+    stack = [value]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return True
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
 
 
 def _show(value: object) -> str:
