@@ -21,25 +21,55 @@ from planners.arm_plan import ArmLike, ArmPlan, path_plan
 from planners.graph import NoPath
 from planners.joints import MOTION_RESOLUTION, BoolArray, FloatArray, IntArray, interpolation_steps
 
-__all__ = ["MAX_CELLS", "grid_plan"]
+__all__ = ["MAX_CELLS", "grid_extents", "grid_plan"]
 
 #: Largest grid the grid planner builds (cells); finer requests raise ValueError.
 MAX_CELLS = 2_000_000
 
 
+def grid_extents(arm: ArmLike, res: float) -> list[tuple[float, int]]:
+    """Per joint ``(extent / res, 0 or 1)``: the grid has ``ceil(extent / res) + extra``
+    values along it (a continuous joint wraps, so it needs no extra end value).
+
+    Raises ValueError, before anything is allocated, if the grid would have more than
+    :data:`MAX_CELLS` cells (also for a ``res`` so small that the count overflows).
+
+    Examples
+    --------
+    >>> from planners.arm import PlanarArm
+    >>> len(grid_extents(PlanarArm([1.0, 1.0]), math.radians(5)))
+    2
+    >>> grid_extents(PlanarArm([1.0, 1.0]), 1e-300)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: resolution_deg = 5.72958e-299 gives inf grid cells (at most 2000000); ...
+    """
+    if not res > 0:  # also a degrees value so small that it is 0 in radians
+        raise ValueError(f"resolution_deg = {math.degrees(res):g} gives no grid: use a coarser one")
+    joints = zip(arm.lower.tolist(), arm.upper.tolist(), arm.continuous, strict=True)
+    # A continuous joint takes a whole turn; -pi and pi are the same angle, so keep one.
+    extents = [(2 * math.pi / res - 1e-9, 0) if wraps else ((hi - lo) / res - 1e-9, 1)
+               for lo, hi, wraps in joints]  # fmt: skip
+    size = math.prod(extent + extra for extent, extra in extents)
+    if not size <= MAX_CELLS:  # also inf, from a vanishing res
+        raise ValueError(
+            f"resolution_deg = {math.degrees(res):g} gives {size:.3g} grid cells (at most "
+            f"{MAX_CELLS}); use a coarser resolution or method='prm'"
+        )
+    return extents
+
+
 def _grid_axes(arm: ArmLike, res: float) -> tuple[list[FloatArray], FloatArray]:
     """Return the grid values of every joint and the spacing of each axis."""
+    joints = list(zip(arm.lower.tolist(), arm.upper.tolist(), arm.continuous, strict=True))
+    extents = grid_extents(arm, res)
     axes: list[FloatArray] = []
     spacing: list[float] = []
-    for lo, hi, wraps in zip(arm.lower.tolist(), arm.upper.tolist(), arm.continuous, strict=True):
-        if wraps:  # a whole turn; -pi and pi are the same angle, so keep one of them
-            m = math.ceil(2 * math.pi / res - 1e-9)
-            step = 2 * math.pi / m
-            axes.append((-math.pi + step * np.arange(m)).astype(np.float64))
-        else:
-            m = math.ceil((hi - lo) / res - 1e-9) + 1
-            step = (hi - lo) / (m - 1)
-            axes.append((lo + step * np.arange(m)).astype(np.float64))
+    for (lo, hi, wraps), (extent, extra) in zip(joints, extents, strict=True):
+        m = math.ceil(extent) + extra
+        step = 2 * math.pi / m if wraps else (hi - lo) / (m - 1)
+        start = -math.pi if wraps else lo
+        axes.append((start + step * np.arange(m)).astype(np.float64))
         spacing.append(step)
     return axes, np.asarray(spacing, dtype=np.float64)
 

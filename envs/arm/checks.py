@@ -70,7 +70,7 @@ def pixel_shape(value: int | tuple[int, int], name: str) -> tuple[int, int]:
     pair = (value, value) if isinstance(value, int | np.integer) else value
     try:
         height, width = (int(v) for v in pair)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise ValueError(
             f"{name} must be an int or a (height, width) pair, got {value!r}"
         ) from None

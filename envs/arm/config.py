@@ -30,6 +30,8 @@ from envs.arm.checks import (
 from envs.arm.episode import EpisodeSampler, ObstacleLayout
 from envs.base import check_discrete_action
 from planners import Circle, Obstacle, PlanarArm
+from planners.cspace import GRID_MAX_JOINTS
+from planners.cspace_grid import grid_extents
 
 __all__ = [
     "DEFAULT_MAX_STEP",
@@ -168,6 +170,11 @@ class ArmReachConfig:
                 )
         if plan_resolution_deg is not None:
             plan_resolution_deg = positive(plan_resolution_deg, "plan_resolution_deg", upper=45)
+            if arm.n_joints <= GRID_MAX_JOINTS:  # the grid planner: its size, checked now
+                try:
+                    grid_extents(scene, math.radians(plan_resolution_deg))
+                except ValueError as error:
+                    raise ValueError(f"plan_resolution_deg: {error}") from None
         self.plan_resolution_deg = plan_resolution_deg
         self.sampler = EpisodeSampler(
             arm,

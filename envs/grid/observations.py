@@ -191,7 +191,7 @@ def check_pixel_shape(pixel_size: int | tuple[int, int]) -> tuple[int, int]:
     size = (pixel_size, pixel_size) if isinstance(pixel_size, int | np.integer) else pixel_size
     try:
         height, width = (int(v) for v in size)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise ValueError(
             f"pixel_size must be an int or a (height, width) pair, got {pixel_size!r}"
         ) from None

@@ -92,6 +92,23 @@ def test_huge_gridnav_size_is_refused(size: Any) -> None:
         gym.make("rlkit/GridNav-v0", size=size)
 
 
+@pytest.mark.parametrize("env_id", IDS)
+@pytest.mark.parametrize("pixel_size", [[math.inf], [math.inf, math.inf], (32, -math.inf)])
+def test_infinite_pixel_size_is_named(env_id: str, pixel_size: Any) -> None:
+    """Regression (slow fuzz profile): pixel_size=[inf] raised a bare OverflowError
+    ("cannot convert float infinity to integer") from ArmReach's pixel check."""
+    with pytest.raises(ValueError, match="pixel_size"):
+        gym.make(env_id, pixel_size=pixel_size)
+
+
+@pytest.mark.parametrize("resolution", [5.6e-175, 1e-3, 5e-324])
+def test_vanishing_plan_resolution_is_named(resolution: float) -> None:
+    """Regression (slow fuzz profile): plan_resolution_deg=5.6e-175 made numpy raise
+    "Maximum allowed size exceeded" at reset, naming no argument."""
+    with pytest.raises(ValueError, match="plan_resolution_deg"):
+        gym.make("rlkit/ArmReachObstacles-v0", plan_resolution_deg=resolution)
+
+
 @pytest.mark.parametrize("key", ["start", "goal", "link_lengths"])
 def test_arm_non_numeric_arguments_are_named(key: str) -> None:
     """Regression (fuzz): start='' raised "could not convert string to float: ''" without
