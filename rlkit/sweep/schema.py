@@ -43,6 +43,8 @@ from rlkit.sweep.suite import AgentSpec, EnvSpec, Suite, SuiteError
 
 __all__ = ["find_suite", "load_suite", "parse_suite", "suite_folders"]
 
+#: Most seeds a suite may name by count (each is a cell per agent and env).
+MAX_SEEDS = 10_000
 _SUITE_KEYS = ("suite", "description", "defaults", "report", "envs", "agents")
 _DEFAULT_KEYS = ("episodes", "seeds")
 _REPORT_KEYS = ("baseline",)
@@ -192,6 +194,8 @@ class _Checker:
         if isinstance(value, int) and not isinstance(value, bool):
             count = self.count(value, where)
             assert count is not None
+            if count > MAX_SEEDS:
+                raise self.fail(where, f"at most {MAX_SEEDS} seeds, got {count}")
             return tuple(range(count))
         if not isinstance(value, list) or not value:
             raise self.fail(

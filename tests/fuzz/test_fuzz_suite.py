@@ -182,6 +182,15 @@ def test_alias_bomb_is_rejected_quickly(suite_file: Path, typed_or_ok: Callable[
     assert "kwargs" in str(result)
 
 
+def test_huge_seed_count_is_rejected(suite_file: Path, typed_or_ok: Callable[..., Any]) -> None:
+    """Regression (slow fuzz profile): ``defaults.seeds: 88374664000`` built a tuple of
+    that many seeds (MemoryError after a long stall)."""
+    suite_file.write_text(yaml.safe_dump({**_valid(), "defaults": {"seeds": 88374664000}}))
+    result = typed_or_ok(lambda: load_suite(suite_file), (SuiteError,), [str(suite_file)])
+    assert isinstance(result, SuiteError)
+    assert "defaults.seeds" in str(result) and "at most" in str(result)
+
+
 @pytest.mark.parametrize("name", ["name\n", "ok\n"])
 def test_name_with_trailing_newline_is_rejected(suite_file: Path, name: str) -> None:
     """Regression (fuzz): the name pattern ended in ``$``, which also matches before a
