@@ -20,7 +20,10 @@ from gymnasium import spaces
 
 from envs.render import Window
 
-__all__ = ["EnvConfig", "PlannedEnv", "check_discrete_action"]
+__all__ = ["MIN_PIXELS", "EnvConfig", "PlannedEnv", "check_discrete_action", "pixel_shape"]
+
+#: Smallest frame side (pixels) of the envs' pixel observations and renders.
+MIN_PIXELS = 16
 
 
 class EnvConfig(Protocol):
@@ -122,3 +125,23 @@ class PlannedEnv(gym.Env[ObsT, ActT], Generic[ObsT, ActT, ConfigT]):
     def _render_frame(self) -> npt.NDArray[np.uint8]:
         """The frame of the episode now (the subclass draws it)."""
         raise NotImplementedError
+
+
+def pixel_shape(value: int | tuple[int, int], name: str) -> tuple[int, int]:
+    """``(height, width)`` from an int or a pair, each at least :data:`MIN_PIXELS`.
+
+    Examples
+    --------
+    >>> pixel_shape(64, "pixel_size"), pixel_shape((32, 48), "render_size")
+    ((64, 64), (32, 48))
+    """
+    pair = (value, value) if isinstance(value, int | np.integer) else value
+    try:
+        height, width = (int(v) for v in pair)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
+        raise ValueError(
+            f"{name} must be an int or a (height, width) pair, got {value!r}"
+        ) from None
+    if min(height, width) < MIN_PIXELS:
+        raise ValueError(f"{name} must be at least {MIN_PIXELS} pixels, got {value!r}")
+    return height, width

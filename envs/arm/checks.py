@@ -14,6 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from envs.arm.episode import FixedObstacles, ObstacleLayout, RandomObstacles
+from envs.base import MIN_PIXELS as MIN_PIXELS  # re-exported: it lived here
+from envs.base import pixel_shape as pixel_shape  # re-exported: it lived here
 from planners import Obstacle, PlanarArm
 from planners.arm import MAX_JOINTS
 
@@ -32,9 +34,6 @@ FloatArray = npt.NDArray[np.float64]
 #: Most random obstacles: each is an observation slot, and beyond a few dozen no
 #: episode of the unit-reach arm is solvable (reset would give up).
 MAX_OBSTACLES = 32
-
-#: Smallest side of a pixel observation or frame.
-MIN_PIXELS = 16
 
 
 def positive(value: object, name: str, *, upper: float = math.inf) -> float:
@@ -57,26 +56,6 @@ def positive(value: object, name: str, *, upper: float = math.inf) -> float:
         bound = "" if upper == math.inf else f" and <= {upper:.6g}"
         raise ValueError(f"{name} must be a finite number > 0{bound}, got {value!r}")
     return float(value)
-
-
-def pixel_shape(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    """``(height, width)`` from an int or a pair, each at least :data:`MIN_PIXELS`.
-
-    Examples
-    --------
-    >>> pixel_shape(64, "pixel_size"), pixel_shape((32, 48), "render_size")
-    ((64, 64), (32, 48))
-    """
-    pair = (value, value) if isinstance(value, int | np.integer) else value
-    try:
-        height, width = (int(v) for v in pair)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
-        raise ValueError(
-            f"{name} must be an int or a (height, width) pair, got {value!r}"
-        ) from None
-    if min(height, width) < MIN_PIXELS:
-        raise ValueError(f"{name} must be at least {MIN_PIXELS} pixels, got {value!r}")
-    return height, width
 
 
 def one_of(value: str, name: str, choices: Sequence[str]) -> str:

@@ -27,6 +27,9 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium import spaces
 
+from envs.base import MIN_PIXELS as MIN_PIXELS  # re-exported: it lived here
+from envs.base import pixel_shape
+
 if TYPE_CHECKING:
     from envs.grid.episode import Episode
 
@@ -65,8 +68,6 @@ COLORS: dict[int, list[int]] = {
     PATH: [30, 136, 229],
 }
 _GRID_LINE = [200, 200, 200]
-#: Smallest pixel observation side.
-MIN_PIXELS = 16
 
 UInt8Array = npt.NDArray[np.uint8]
 IntArray = npt.NDArray[np.intp]
@@ -181,23 +182,14 @@ class PixelRenderer:
 
 
 def check_pixel_shape(pixel_size: int | tuple[int, int]) -> tuple[int, int]:
-    """``(height, width)`` from ``pixel_size``; ValueError below 16 pixels.
+    """``(height, width)`` from ``pixel_size`` (:func:`envs.base.pixel_shape`).
 
     Examples
     --------
     >>> check_pixel_shape(64), check_pixel_shape((48, 64))
     ((64, 64), (48, 64))
     """
-    size = (pixel_size, pixel_size) if isinstance(pixel_size, int | np.integer) else pixel_size
-    try:
-        height, width = (int(v) for v in size)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
-        raise ValueError(
-            f"pixel_size must be an int or a (height, width) pair, got {pixel_size!r}"
-        ) from None
-    if min(height, width) < MIN_PIXELS:
-        raise ValueError(f"pixel_size must be at least {MIN_PIXELS}, got {pixel_size!r}")
-    return height, width
+    return pixel_shape(pixel_size, "pixel_size")
 
 
 def make_observation_space(
