@@ -18,9 +18,14 @@ Where each piece lives:
   :class:`TrainedAgent`; the registry in :mod:`~rlkit.sweep.kinds.registry`, each
   family of kinds in a module of its own.
 - :mod:`~rlkit.sweep.cells` -- one cell: :func:`run_cell` and its JSON file (write,
-  read, reuse, back to an :class:`~rlkit.evaluation.EvalResult`).
+  read, check, reuse, back to an :class:`~rlkit.evaluation.EvalResult`).
 - :mod:`~rlkit.sweep.runner` -- :func:`run_suite` and :class:`SweepRun`: the local
-  process pool or Ray, resuming and interrupts.
+  process pool or Ray, resuming, and what happens on kills, damaged files, two runs at
+  once, a full disk (its module docstring).
+- :mod:`~rlkit.sweep.pool` -- the local backend: worker processes, retrying a cell whose
+  worker died.
+- :mod:`~rlkit.sweep.folder` -- the results folder: its lock, leftovers of killed runs,
+  clear errors for a full or read-only disk.
 - :mod:`~rlkit.sweep.report` -- :func:`write_report`: ``report.md`` and PNG plots.
 - :mod:`~rlkit.sweep.cli` -- the ``rlkit bench`` command (``python -m rlkit.sweep``).
 

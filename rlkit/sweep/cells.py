@@ -23,10 +23,17 @@ A cell document::
     error        type, message, traceback (null when ok)
     warnings     messages of warnings raised in the cell
     backend, worker (host, pid), provenance (command, date, versions, git commit)
+    sha256       checksum of the rest (see :func:`write_cell`)
+
+A rerun trusts a file only if :func:`cell_state` finds it whole and consistent: it
+parses, it is the file of this cell, its checksum and its fingerprint match what it
+holds, its config is the suite's, and its result reads back. Anything else
+(``"damaged"``) is run again, never read into a report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -47,10 +54,12 @@ from rlkit.evaluation.result import EvalResult
 from rlkit.sweep.suite import Cell
 
 __all__ = [
+    "CELL_STATES",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "cell_path",
     "cell_result",
+    "cell_state",
     "error_document",
     "is_finished",
     "read_cell",
@@ -60,6 +69,8 @@ __all__ = [
 
 FORMAT_NAME = "rlkit.sweep.cell"
 FORMAT_VERSION = 1
+#: What :func:`cell_state` says of a cell's file.
+CELL_STATES = ("not run", "damaged", "error", "stale", "ok")
 
 
 def _base_document(cell: Cell, command: list[str] | None, backend: str) -> dict[str, Any]:
@@ -244,9 +255,19 @@ def cell_path(folder: str | os.PathLike[str], name: str) -> Path:
 
 
 def write_cell(folder: str | os.PathLike[str], document: dict[str, Any]) -> Path:
-    """Write a cell document atomically to :func:`cell_path`; returns the path."""
+    """Write a cell document atomically to :func:`cell_path`, with its ``sha256``
+    checksum; returns the path."""
+    document = _jsonable({k: v for k, v in document.items() if k != "sha256"})
+    document["sha256"] = _checksum(document)
     text = json.dumps(document, indent=1, allow_nan=True) + "\n"
     return atomic_write_text(cell_path(folder, document["cell"]), text)
+
+
+def _checksum(document: dict[str, Any]) -> str:
+    """SHA-256 of the document without its ``sha256`` key, as canonical JSON."""
+    rest = {k: v for k, v in document.items() if k != "sha256"}
+    text = json.dumps(rest, sort_keys=True, allow_nan=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def read_cell(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -254,25 +275,91 @@ def read_cell(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as file:
             document = json.load(file)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(document, dict) or document.get("format", {}).get("name") != FORMAT_NAME:
+    if not isinstance(document, dict):
+        return None
+    tag = document.get("format")
+    if not isinstance(tag, dict) or tag.get("name") != FORMAT_NAME:
         return None
     return document
 
 
-def is_finished(document: dict[str, Any] | None, cell: Cell) -> bool:
-    """Whether ``document`` is a successful run of ``cell`` as configured now.
+def cell_state(path: str | os.PathLike[str], cell: Cell) -> tuple[str, dict[str, Any] | None]:
+    """What the file ``path`` holds of ``cell``: one of :data:`CELL_STATES`, and the
+    document read (None if there is none to read).
 
-    Errored cells, and cells made with other settings (budget, kwargs, episodes), are
-    run again.
+    ``"not run"``: no file. ``"damaged"``: a file that cannot be trusted: not JSON (cut
+    short, garbage), not a cell document, another cell's, a checksum or fingerprint that
+    does not match its contents, or an ``"ok"`` result that does not read back.
+    ``"error"``: the cell failed. ``"stale"``: made with other settings than the suite's
+    now (or by a newer rlkit). ``"ok"``: finished; a rerun reuses it.
     """
-    return (
-        document is not None
-        and document.get("status") == "ok"
-        and document.get("fingerprint") == cell.fingerprint()
-        and int(document.get("format", {}).get("version", 0)) <= FORMAT_VERSION
-    )
+    if not os.path.lexists(path):
+        return "not run", None
+    document = read_cell(path)
+    return _state(document, cell), document
+
+
+def is_finished(document: dict[str, Any] | None, cell: Cell) -> bool:
+    """Whether ``document`` is a whole, successful run of ``cell`` as configured now.
+
+    Errored cells, cells made with other settings (budget, kwargs, episodes) and damaged
+    documents (see :func:`cell_state`) are run again.
+    """
+    return document is not None and _state(document, cell) == "ok"
+
+
+def _state(document: dict[str, Any] | None, cell: Cell) -> str:
+    if document is None or document.get("cell") != cell.name or document.get("suite") != cell.suite:
+        return "damaged"
+    tag = document.get("format")
+    version = tag.get("version") if isinstance(tag, dict) else None
+    if isinstance(version, bool) or not isinstance(version, int):
+        return "damaged"
+    checksum = document.get("sha256")  # None: written before cells had checksums
+    if checksum is not None and checksum != _checksum(document):
+        return "damaged"
+    config = document.get("config")
+    if not isinstance(config, dict) or document.get("fingerprint") != _fingerprint(config):
+        return "damaged"
+    status = document.get("status")
+    if status == "error":
+        return "error"
+    if status != "ok":
+        return "damaged"
+    if document["fingerprint"] != cell.fingerprint() or version > FORMAT_VERSION:
+        return "stale"
+    return "ok" if _result_reads_back(document, cell) else "damaged"
+
+
+def _fingerprint(config: dict[str, Any]) -> str:
+    """:meth:`Cell.fingerprint` of a recorded config."""
+    text = json.dumps(config, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _result_reads_back(document: dict[str, Any], cell: Cell) -> bool:
+    """Whether an ``"ok"`` document has what the report reads: its episodes' records and
+    the training facts."""
+    try:
+        records = cell_result(document).records
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False
+    train = document.get("train")
+    if len(records) != cell.episodes or not isinstance(train, dict):
+        return False
+    curve = train.get("learning_curve")
+    numbers = [train.get("steps"), train.get("episodes"), train.get("wall_time_s")]
+    numbers.append(document.get("eval_wall_time_s"))
+    if curve is not None and not isinstance(curve, list):
+        return False
+    steps = [p.get("step") if isinstance(p, dict) else None for p in curve or []]
+    return all(n is None or _is_number(n) for n in numbers) and all(map(_is_number, steps))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def cell_result(document: dict[str, Any]) -> EvalResult:
@@ -286,5 +373,8 @@ def cell_result(document: dict[str, Any]) -> EvalResult:
     result = document.get("result")
     if document.get("status") != "ok" or not isinstance(result, dict):
         raise ValueError(f"cell {document.get('cell')!r} has no result: it did not finish")
+    tag = result.get("format")
+    if not isinstance(tag, dict) or tag.get("name") != RESULT_FORMAT_NAME:
+        raise ValueError(f"cell {document.get('cell')!r}: its result is not an EvalResult")
     records = [EpisodeRecord.from_row(row) for row in result["records"]]
     return EvalResult(records, dict(result.get("metadata", {})))

@@ -6,6 +6,24 @@
     add_bench_parser(subparsers)          # sets func=run_bench on the parser
 
 ``python -m rlkit.sweep`` runs the same command on its own parser.
+
+What ``rlkit bench`` does when a run goes wrong (details in :mod:`rlkit.sweep.runner`):
+
+- Killed (Ctrl-C, ``kill -9``, a lost machine) at any moment: rerun the same command.
+  Finished cells are kept and reused, the temporary files of the killed run are
+  deleted, the rest run; the results equal an uninterrupted run's (cells are seeded).
+  No file is ever half-written under its final name.
+- A damaged cell file (cut short, garbage, edited, another cell's, a config that is not
+  the suite's): the rerun does not trust it, runs the cell again and says so;
+  ``--list`` shows it as ``damaged``.
+- A second run on the same results folder (``OUT/SUITE``) while one runs: it stops at
+  once, exit status 2, "results folder OUT/SUITE is in use by process N (...); wait
+  for it to finish, or pass another --out". A killed run never holds the folder.
+- A full disk or a read-only results folder: exit status 2 and a message naming the
+  folder and the fix (free space, ``chmod -R u+w``, or another ``--out``); the workers
+  stop, no temporary file is left, finished cells are kept.
+- A worker process killed mid-cell: the cell runs again; a cell that kills its worker
+  every time is recorded as failed (exit status 1) and the other cells finish.
 """
 
 from __future__ import annotations
@@ -19,6 +37,11 @@ __all__ = ["add_bench_parser", "build_parser", "main", "run_bench"]
 
 #: Errors of bad input that the handler reports in one line (exit status 2).
 _USER_ERRORS = (ValueError, FileNotFoundError, ImportError)
+#: How ``--list`` shows the states of :func:`rlkit.sweep.cells.cell_state`.
+_STATE_TEXT = {
+    "stale": "stale (made with other settings)",
+    "damaged": "damaged (not trusted; a rerun redoes it)",
+}
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,8 +95,9 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run a benchmark suite (agents x envs x seeds) and write its report",
         description="Run the cells of a benchmark suite (agents x envs x seeds) on local "
         "worker processes or Ray, writing OUT/SUITE/cells/CELL.json per cell and "
-        "OUT/SUITE/report.md with plots. A rerun skips finished cells and retries "
-        "failed ones.",
+        "OUT/SUITE/report.md with plots. A rerun (also after a kill) skips finished "
+        "cells and retries failed or damaged ones; one run at a time per results "
+        "folder.",
     )
     _add_arguments(parser)
     parser.set_defaults(func=run_bench)
@@ -107,9 +131,11 @@ def run_bench(args: argparse.Namespace) -> int:
     """Handler of ``rlkit bench``; returns the exit status.
 
     0 when every selected cell finished, 1 when some failed (the report lists them),
-    2 for bad input, 130 when interrupted (finished cells are kept; rerun to go on).
+    2 for bad input or a results folder that cannot be used now (in use by another run,
+    full, read-only), 130 when interrupted (finished cells are kept; rerun to go on).
     """
-    from rlkit.sweep.cells import cell_path, is_finished, read_cell
+    from rlkit.sweep.cells import cell_path, cell_state
+    from rlkit.sweep.folder import ResultsFolderError, lock_results_folder, writing
     from rlkit.sweep.report import write_report
     from rlkit.sweep.runner import run_suite
     from rlkit.sweep.schema import load_suite
@@ -122,17 +148,12 @@ def run_bench(args: argparse.Namespace) -> int:
         patterns = _patterns(args.cells)
         if args.list:
             for cell in suite.select(patterns):
-                document = read_cell(cell_path(folder, cell.name))
-                if document is None:
-                    state = "not run"
-                elif is_finished(document, cell) or document.get("status") == "error":
-                    state = str(document.get("status"))
-                else:
-                    state = "stale (made with other settings)"
-                print(f"{cell.name}\t{state}")
+                state, _ = cell_state(cell_path(folder, cell.name), cell)
+                print(f"{cell.name}\t{_STATE_TEXT.get(state, state)}")
             return 0
         if args.report_only:
-            print(f"wrote {write_report(suite, folder, command=command)}")
+            with lock_results_folder(folder), writing(folder):
+                print(f"wrote {write_report(suite, folder, command=command)}")
             return 0
         run = run_suite(
             suite,
@@ -151,13 +172,18 @@ def run_bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    except _USER_ERRORS as error:
+    except (*_USER_ERRORS, ResultsFolderError) as error:
         print(f"rlkit bench: error: {error}", file=sys.stderr)
         return 2
     print(
         f"suite {suite.name}: {len(run.selected)} cells, {len(run.reused)} finished before, "
         f"{len(run.ran)} run now ({len(run.errors)} failed) in {run.wall_time_s:.1f} s"
     )
+    if run.damaged:
+        print(
+            f"damaged cell files, not trusted and run again: {', '.join(run.damaged)}",
+            file=sys.stderr,
+        )
     if run.errors:
         print(f"failed cells (tracebacks in {folder / 'cells'}): {', '.join(run.errors)}")
     print(f"report: {run.report}")

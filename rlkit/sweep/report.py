@@ -21,7 +21,7 @@ from rlkit.evaluation.provenance import provenance
 from rlkit.evaluation.records import DEFAULT_METRICS
 from rlkit.evaluation.report import compare
 from rlkit.evaluation.result import EvalResult
-from rlkit.sweep.cells import cell_path, cell_result, is_finished, read_cell
+from rlkit.sweep.cells import CELL_STATES, cell_path, cell_result, cell_state
 from rlkit.sweep.suite import Cell, EnvSpec, Suite
 
 if TYPE_CHECKING:
@@ -73,13 +73,11 @@ def write_report(
     folder = Path(folder)
     stamp = provenance(command)
     cells = suite.cells()
-    documents = {c.name: read_cell(cell_path(folder, c.name)) for c in cells}
-    finished = [c for c in cells if is_finished(documents[c.name], c)]
-    failed = [c for c in cells if (documents[c.name] or {}).get("status") == "error"]
-    stale = [
-        c for c in cells if documents[c.name] is not None and c not in finished and c not in failed
-    ]
-    missing = [c for c in cells if documents[c.name] is None]
+    read = {c.name: cell_state(cell_path(folder, c.name), c) for c in cells}
+    documents = {name: document for name, (_, document) in read.items()}
+    by_state = {s: [c for c in cells if read[c.name][0] == s] for s in CELL_STATES}
+    finished, failed, stale = by_state["ok"], by_state["error"], by_state["stale"]
+    missing, damaged = by_state["not run"], by_state["damaged"]
 
     lines = [f"# Benchmark suite `{suite.name}`", ""]
     if suite.description:
@@ -87,7 +85,9 @@ def write_report(
     lines += _stamp_lines(stamp, suite)
     lines.append(
         f"- Cells: {len(finished)} of {len(cells)} finished, {len(failed)} failed, "
-        f"{len(missing)} not run" + (f", {len(stale)} made with other settings" if stale else "")
+        f"{len(missing)} not run"
+        + (f", {len(stale)} made with other settings" if stale else "")
+        + (f", {len(damaged)} damaged" if damaged else "")
     )
     lines.append(
         f"- Statistics: each seed scores the mean of its episodes; tables show the IQM "
@@ -111,7 +111,7 @@ def write_report(
         lines += _env_section(suite, env, results, env_cells, documents)
         if plots:
             lines += _plots(env, results, env_cells, documents, folder, stamp)
-    lines += _problems(failed, stale, missing, documents)
+    lines += _problems(failed, stale, missing, damaged, documents)
     path = folder / "report.md"
     atomic_write_text(path, "\n".join(lines).rstrip() + "\n")
     return path
@@ -220,7 +220,8 @@ def _training_rows(
         train = [d["train"] for d in trains if d is not None and d["train"]["steps"] is not None]
         if not train:
             continue
-        last = [t["learning_curve"][-1]["episode_return"] for t in train if t["learning_curve"]]
+        ends = [t["learning_curve"][-1] for t in train if t["learning_curve"]]
+        last = [e["episode_return"] for e in ends if e.get("episode_return") is not None]
         evals = [d["eval_wall_time_s"] for d in trains if d is not None]
         rows.append(
             [
@@ -307,13 +308,15 @@ def _problems(
     failed: list[Cell],
     stale: list[Cell],
     missing: list[Cell],
+    damaged: list[Cell],
     documents: dict[str, dict[str, Any] | None],
 ) -> list[str]:
     lines: list[str] = []
     if failed:
         rows: list[list[object]] = []
         for cell in failed:
-            error = (documents[cell.name] or {}).get("error") or {}
+            error = (documents[cell.name] or {}).get("error")
+            error = error if isinstance(error, dict) else {}
             rows.append([cell.name, f"{error.get('type', '?')}: {error.get('message', '')}"])
         lines += [
             "## Failed cells",
@@ -323,13 +326,18 @@ def _problems(
             _table(["Cell", "Error"], rows, align="ll"),
             "",
         ]
-    if stale or missing:
+    if stale or missing or damaged:
         lines += ["## Cells without results", ""]
         if missing:
             lines.append(f"- Not run yet ({len(missing)}): {_names(missing)}")
         if stale:
             lines.append(
                 f"- Made with other settings, rerun to refresh ({len(stale)}): {_names(stale)}"
+            )
+        if damaged:
+            lines.append(
+                f"- Damaged files (cut short, edited or not this cell's), not trusted; rerun "
+                f"to redo them ({len(damaged)}): {_names(damaged)}"
             )
         lines.append("")
     return lines

@@ -2,42 +2,48 @@
 
 Both backends run :func:`rlkit.sweep.cells.run_cell` in workers and hand each document
 back to the driver, which alone writes files (atomically), so workers need no shared
-file system and an interrupted suite leaves only whole files. At most ``workers`` cells
-are in flight at a time; Ctrl-C loses those and nothing else.
+file system. At most ``workers`` cells are in flight at a time. What happens when things
+go wrong:
+
+- Ctrl-C, or ``kill -9`` of the driver and its workers: the cells in flight are lost,
+  nothing else. Every file under its final name is whole; a rerun of the same command
+  deletes the temporaries the killed run left, reuses the finished cells and runs the
+  rest, which give the same results as an uninterrupted run (cells are seeded).
+- A damaged cell file (truncated, garbage, edited, another cell's, a config that does not
+  match the suite's cell): a rerun does not trust it; it runs the cell again and lists
+  it in :attr:`SweepRun.damaged` (see :func:`rlkit.sweep.cells.cell_state`).
+- Two runs on one results folder: the second stops at once with a
+  :class:`~rlkit.sweep.folder.ResultsFolderError` naming the process that holds the
+  folder's lock (:func:`~rlkit.sweep.folder.lock_results_folder`).
+- A full disk or a read-only folder: a :class:`~rlkit.sweep.folder.ResultsFolderError`
+  naming the folder and the fix; the workers are stopped, no temporary file is left and
+  the files of finished cells are kept.
+- A worker killed mid-cell: the cell runs again (local pool: :mod:`rlkit.sweep.pool`;
+  Ray: one retry of the task); a cell that kills its worker every time is recorded as
+  failed and the suite goes on.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import sys
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rlkit.sweep.cells import (
-    cell_path,
-    error_document,
-    is_finished,
-    read_cell,
-    run_cell,
-    write_cell,
-)
+from rlkit.sweep.cells import cell_path, cell_state, error_document, run_cell, write_cell
+from rlkit.sweep.folder import lock_results_folder, remove_temporaries, writing
+from rlkit.sweep.pool import OnDone, run_local
 from rlkit.sweep.suite import Cell, Suite
 
 __all__ = ["BACKENDS", "SweepRun", "available_cores", "import_ray", "run_suite"]
 
 BACKENDS = ("local", "ray")
-
-#: Called with each finished cell's document, in the driver.
-OnDone = Callable[[Cell, dict[str, Any]], None]
+#: Tries of a Ray task whose worker dies (Ray reruns it; errors in the cell are kept).
+RAY_TRIES = 2
 
 
 @dataclass
@@ -58,6 +64,9 @@ class SweepRun:
         Cells run now (successfully or not).
     errors : list of str
         Cells run now that failed (their files hold the traceback).
+    damaged : list of str
+        Cells whose files were damaged (unreadable, cut short, edited, not matching the
+        suite's cell): not trusted, run again.
     report : pathlib.Path or None
         The report written, if any.
     wall_time_s : float
@@ -70,6 +79,7 @@ class SweepRun:
     reused: list[str] = field(default_factory=list)
     ran: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
     report: Path | None = None
     wall_time_s: float = 0.0
 
@@ -132,6 +142,9 @@ def run_suite(
         pattern matching no cell.
     ImportError
         If ``backend="ray"`` and Ray is not installed.
+    ResultsFolderError
+        If another run holds the results folder, or it cannot be written (full disk,
+        read-only); the message names the folder and the fix.
     KeyboardInterrupt
         After stopping the workers; the files of finished cells are kept.
     """
@@ -147,164 +160,65 @@ def run_suite(
     folder = Path(out) / suite.name
     selected = suite.select(cells)
     run = SweepRun(suite, folder, selected=[c.name for c in selected])
-    todo = []
-    for cell in selected:
-        if is_finished(read_cell(cell_path(folder, cell.name)), cell):
-            run.reused.append(cell.name)
-        else:
+    with lock_results_folder(folder):
+        with writing(folder):
+            remove_temporaries(folder)
+        todo = []
+        for cell in selected:
+            state, _ = cell_state(cell_path(folder, cell.name), cell)
+            if state == "ok":
+                run.reused.append(cell.name)
+                continue
             todo.append(cell)
-            _remove_stale_temporaries(folder, cell.name)
+            if state == "damaged":
+                run.damaged.append(cell.name)
+        if todo:
+            _run_cells(run, todo, backend, workers, address, command, progress_bar)
+        if report:
+            from rlkit.sweep.report import write_report
 
-    if todo:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=len(selected),
-            initial=len(run.reused),
-            desc=f"bench {suite.name}",
-            unit="cell",
-            disable=not progress_bar,
-            dynamic_ncols=True,
-        )
-
-        def done(cell: Cell, document: dict[str, Any]) -> None:
-            write_cell(folder, document)
-            run.ran.append(cell.name)
-            if document.get("status") != "ok":
-                run.errors.append(cell.name)
-                bar.set_postfix(errors=len(run.errors))
-            bar.update()
-
-        try:
-            if backend == "local":
-                count = min(workers or available_cores(), len(todo))
-                _run_local(todo, count, command, done)
-            else:
-                _run_ray(todo, workers, address, command, done)
-        finally:
-            bar.close()
-    if report:
-        from rlkit.sweep.report import write_report
-
-        run.report = write_report(suite, folder, command=command)
+            with writing(folder):
+                run.report = write_report(suite, folder, command=command)
     run.wall_time_s = time.perf_counter() - started
     return run
 
 
-def _remove_stale_temporaries(folder: Path, name: str) -> None:
-    # A killed driver can leave the temporary file of an atomic write behind (it never
-    # gets a final name, so readers never see it); this cell is about to be rewritten.
-    for leftover in (folder / "cells").glob(f".{name}.json.*"):
-        leftover.unlink(missing_ok=True)
+def _run_cells(
+    run: SweepRun,
+    todo: list[Cell],
+    backend: str,
+    workers: int | None,
+    address: str | None,
+    command: list[str],
+    progress_bar: bool,
+) -> None:
+    from tqdm import tqdm
 
-
-# -- local backend -----------------------------------------------------------------------
-
-
-def _init_worker(driver: int) -> None:
-    # Ctrl-C goes to the whole process group; the driver stops the workers itself, so a
-    # worker must not die mid-cell printing a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One thread per worker: a pool of N workers already fills N cores, and numerical
-    # libraries that each start a thread per core would oversubscribe them.
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(variable, "1")
-    threading.Thread(target=_exit_with_driver, args=(driver,), daemon=True).start()
-
-
-def _exit_with_driver(driver: int, interval: float = 1.0) -> None:
-    """End this worker once the driver is gone.
-
-    A worker holds both ends of its task queue, so it never sees the queue close: a
-    driver killed with SIGKILL would leave it running (and its cell's work wasted)
-    forever.
-    """
-    while _alive(driver):
-        time.sleep(interval)
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # the pid was reused by another user's process
-        return False
-    try:  # a killed driver stays a zombie until its parent reaps it
-        with open(f"/proc/{pid}/stat", encoding="ascii") as file:
-            return file.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _start_method() -> str:
-    # Never fork: the driver may hold threads (tqdm's monitor, Ray's) and a forked child
-    # of a threaded process can deadlock. forkserver starts faster than spawn.
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def _new_pool(workers: int) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context(_start_method())
-    return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    bar = tqdm(
+        total=len(run.selected),
+        initial=len(run.reused),
+        desc=f"bench {run.suite.name}",
+        unit="cell",
+        disable=not progress_bar,
+        dynamic_ncols=True,
     )
 
+    def done(cell: Cell, document: dict[str, Any]) -> None:
+        with writing(run.folder):
+            write_cell(run.folder, document)
+        run.ran.append(cell.name)
+        if document.get("status") != "ok":
+            run.errors.append(cell.name)
+            bar.set_postfix(errors=len(run.errors))
+        bar.update()
 
-def _stop_workers(executor: ProcessPoolExecutor) -> None:
-    """End the workers now; ``shutdown`` alone waits for the cells in flight to finish."""
-    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
-    if callable(terminate):
-        terminate()
-        return
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-
-
-def _run_local(todo: list[Cell], workers: int, command: list[str], done: OnDone) -> None:
-    pending = deque(todo)
-    running: dict[Future[dict[str, Any]], Cell] = {}
-    executor = _new_pool(workers)
     try:
-        while pending or running:
-            while pending and len(running) < workers:
-                cell = pending.popleft()
-                running[executor.submit(run_cell, cell, command, "local")] = cell
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            broken = False
-            for future in finished:
-                cell = running.pop(future)
-                try:
-                    document = future.result()
-                except BrokenProcessPool as error:
-                    broken = True
-                    note = (
-                        "a worker process died while this cell ran (it or a cell beside it "
-                        "crashed or ran out of memory); a rerun retries it"
-                    )
-                    document = error_document(cell, error, note=note, command=command)
-                except Exception as error:  # the task could not be sent or returned
-                    document = error_document(
-                        cell, error, note="the worker failed", command=command
-                    )
-                done(cell, document)
-            if broken:
-                # A dead worker breaks the whole pool: the cells in flight are lost (and
-                # recorded), the rest run on a fresh pool.
-                for future, cell in list(running.items()):
-                    running.pop(future)
-                    pending.appendleft(cell)
-                executor.shutdown(wait=False, cancel_futures=True)
-                executor = _new_pool(workers)
-    except BaseException:
-        _stop_workers(executor)
-        raise
-    executor.shutdown(wait=True)
+        if backend == "local":
+            run_local(todo, min(workers or available_cores(), len(todo)), command, done)
+        else:
+            _run_ray(todo, workers, address, command, done)
+    finally:
+        bar.close()
 
 
 # -- Ray backend ---------------------------------------------------------------------------
@@ -346,7 +260,9 @@ def _run_ray(
         ray.init(**options)
     try:
         limit = workers or len(todo)
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_cell)
+        # A worker that dies mid-cell (killed, OOM) is a system failure: Ray runs the task
+        # again. Errors inside the cell are not retried: run_cell returns them.
+        remote = ray.remote(num_cpus=1, max_retries=RAY_TRIES - 1)(run_cell)
         pending = deque(todo)
         running: dict[Any, Cell] = {}
         try:
@@ -360,7 +276,10 @@ def _run_ray(
                     try:
                         document = ray.get(ref)
                     except Exception as error:  # the worker died, or Ray lost the task
-                        note = "the Ray task failed; a rerun retries it"
+                        note = (
+                            f"the Ray task failed (a worker that dies is tried {RAY_TRIES} "
+                            "times); a rerun retries it"
+                        )
                         document = error_document(
                             cell, error, note=note, command=command, backend="ray"
                         )
