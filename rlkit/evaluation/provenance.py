@@ -36,7 +36,10 @@ def git_commit(folder: str | Path | None = None) -> tuple[str | None, bool | Non
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(
-                ["git", "-C", str(where), *args],
+                # --no-optional-locks: `git status` otherwise refreshes the index under
+                # .git/index.lock, which a run killed at that moment (kill -9, found by
+                # the fault tests) leaves behind, blocking every later git command.
+                ["git", "--no-optional-locks", "-C", str(where), *args],
                 capture_output=True,
                 text=True,
                 timeout=10,

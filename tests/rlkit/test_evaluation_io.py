@@ -134,3 +134,29 @@ def test_compare_bad_input(frozen_random: EvalResult, kwargs: dict[str, Any], ma
         compare([frozen_random], **kwargs)
     with pytest.raises(ValueError, match="at least one result"):
         compare([])
+
+
+def test_git_commit_never_writes_the_index(tmp_path: Path) -> None:
+    """Regression (#18 fault tests): ``git status`` refreshes a stale index under
+    ``.git/index.lock``; a run killed meanwhile left the lock behind and blocked git.
+    Reading provenance must leave the checkout's index untouched."""
+    import os
+    import shutil
+    import subprocess
+
+    from rlkit.evaluation.provenance import git_commit
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    tracked = tmp_path / "file.txt"
+    tracked.write_text("x")
+    for args in (["init", "-q"], ["add", "file.txt"], ["commit", "-q", "-m", "init"]):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, env=env)
+    index = tmp_path / ".git" / "index"
+    os.utime(tracked, (1, 1))  # the index's stat data is stale: status would refresh it
+    before = index.stat().st_mtime_ns
+    commit, dirty = git_commit(tmp_path)
+    assert commit is not None and dirty is False
+    assert index.stat().st_mtime_ns == before
