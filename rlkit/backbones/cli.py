@@ -9,8 +9,14 @@
     return args.func(args)   # run_pretrain: exit status
 
 Only this handler imports torch, so ``rlkit --help`` stays fast. Bad input (an
-existing run without ``--resume``, a config that differs from the checkpoint's, an
-unknown device) is printed as one line on stderr with status 2.
+existing run without ``--resume``, a config that differs from the checkpoint's, a
+damaged checkpoint, an unknown device) is printed as one line on stderr with status 2.
+
+Interrupted runs: ``OUT/checkpoint.pt`` is replaced atomically every
+``--checkpoint-every`` steps and the outputs are written atomically, so no half-written
+file is ever left under its name. After a kill, the same command fails with a hint to
+add ``--resume``, which continues bit for bit on CPU: the weights equal an
+uninterrupted run's.
 
 Examples
 --------
@@ -60,7 +66,10 @@ def add_pretrain_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ..."
     )
     parser.add_argument(
-        "--resume", action="store_true", help="continue from OUT/checkpoint.pt if present"
+        "--resume",
+        action="store_true",
+        help="continue from OUT/checkpoint.pt if present (after a kill: the same weights "
+        "as an uninterrupted run on CPU; a damaged checkpoint is an error naming it)",
     )
     parser.add_argument(
         "--checkpoint-every", type=int, help="steps between checkpoints (default: recipe's)"

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +125,11 @@ def pretrain(
     device : str or torch.device, default "auto"
         CUDA when available, else CPU. Only CPU runs are bit-for-bit reproducible.
     resume : bool, default False
-        Continue from ``OUT/checkpoint.pt`` if it exists (same config required). Without
-        it, an existing checkpoint is an error rather than silently overwritten.
+        Continue from ``OUT/checkpoint.pt`` if it exists (same config required), bit for
+        bit on CPU: a run killed at any moment and resumed ends with the weights of an
+        uninterrupted one. Without it, an existing checkpoint is an error rather than
+        silently overwritten. A damaged checkpoint is a ``ValueError`` naming it, never
+        read in part.
     progress : bool, default True
         Show a tqdm progress bar (stderr).
     callback : callable, optional
@@ -157,15 +161,22 @@ def pretrain(
             f"{checkpoint_path} exists: pass resume=True (--resume) to continue that run, "
             "or choose another output folder"
         )
+    # Read before the (long) data collection: a damaged checkpoint fails at once.
+    state = _read_checkpoint(checkpoint_path) if resume and checkpoint_path.exists() else None
     torch_device = resolve_device(device)
     data = collect_pretraining_data(config)
     collect_s = time.perf_counter() - started
     run = PretrainRun(config, data, torch_device)
-    if resume and checkpoint_path.exists():
-        # On CPU first: the generator state must stay a CPU tensor; load_state_dict moves
-        # the rest to the device.
-        state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-        run.restore(state, checkpoint_path)
+    for partial in _partial_files(out, config.name):
+        partial.unlink(missing_ok=True)  # a killed writer's; never read, only space
+    if state is not None:
+        try:
+            run.restore(state, checkpoint_path)
+        except (KeyError, TypeError, RuntimeError) as error:  # a checkpoint missing parts
+            raise ValueError(
+                f"{checkpoint_path} is damaged ({type(error).__name__}: {error}); delete it "
+                "(or move it aside) to start afresh"
+            ) from None
     _train_loop(run, checkpoint_path, progress=progress, callback=callback)
     encoder = run.encoder.cpu().eval()
     card = run_card(config, data, run, collect_s, torch_device)
@@ -176,6 +187,38 @@ def pretrain(
         tmp.write_text(json.dumps(run.history) + "\n", encoding="utf-8")
     return PretrainResult(encoder=encoder, weights_path=weights_path, card=card,
                           history=run.history)  # fmt: skip
+
+
+def _partial_files(out: Path, name: str) -> list[Path]:
+    """The temporary files (``.FILE.*``, :func:`rlkit.atomic.atomic_output`) a killed
+    run left beside the files it writes."""
+    files = ("checkpoint.pt", f"{name}.pt", f"{name}.json", "history.json")
+    return [p for file in files for p in out.glob(f".{file}.*") if p.is_file()]
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """``torch.load`` the checkpoint ``path`` (weights only, no code runs), on the CPU
+    (the generator state must stay a CPU tensor; ``load_state_dict`` moves the rest).
+
+    Raises
+    ------
+    ValueError
+        Naming ``path``, where it cannot be read (cut short, overwritten, empty).
+    """
+    try:
+        with warnings.catch_warnings():  # torch's notes on the pickle protocol of garbage
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # RuntimeError, EOFError, UnpicklingError, ...
+        # The first sentence: torch goes on with advice (weights_only=False) not to take.
+        reason = str(error).split("\n")[0].split(". ")[0] or "empty or cut short"
+        raise ValueError(
+            f"{path} is damaged ({type(error).__name__}: {reason}); it is never used as it "
+            "is: delete it (or move it aside) to start afresh"
+        ) from None
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} is not an rlkit pretraining checkpoint")
+    return state
 
 
 def _train_loop(

@@ -15,6 +15,13 @@ Monitor CSVs, TensorBoard logs) and prints a one-line summary. This module impor
 neither torch nor stable-baselines3; only :func:`run_deep_train` does, so
 ``rlkit --help`` stays fast.
 
+Interrupted runs: every file is written atomically, so after Ctrl-C, ``kill -9`` or a
+crash the same command with ``--resume`` continues from the latest checkpoint and trains
+at most one ``--checkpoint-every`` interval again (without ``--resume`` an existing run
+is an error, never overwritten). A damaged checkpoint is moved aside with a warning and
+the one before is used. A full disk or a read-only ``--out`` stops the run with one line
+naming the file (exit status 1); the checkpoints written before stay usable.
+
 Examples
 --------
 >>> import argparse
@@ -32,9 +39,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import errno
 import json
 import re
 import shlex
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,7 +157,13 @@ def add_deep_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, ...")
     from_yaml("--checkpoint-every", int, "steps between checkpoints")
-    group.add_argument("--resume", action="store_true", help="continue the run in --out")
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its latest good checkpoint (after a kill: "
+        "at most one checkpoint interval is trained again; damaged checkpoints are moved "
+        "aside as *.corrupt)",
+    )
     group.add_argument("--no-tensorboard", action="store_true", help="no logs in OUT/tb")
 
 
@@ -158,14 +173,35 @@ def _slug(text: str) -> str:
 
 def run_deep_train(args: argparse.Namespace) -> int:
     """Handle ``rlkit train`` for a deep algorithm: train, write the run folder, print a
-    summary. Bad input raises ValueError (``rlkit.cli.main`` prints it, status 2)."""
+    summary. Bad input raises ValueError (``rlkit.cli.main`` prints it, status 2); a run
+    folder that cannot be written (disk full, read-only) is one line on stderr, status 1.
+    """
+    out: Path = args.out or Path("runs") / f"{_slug(args.env)}__{args.algo}__{args.seed}"
+    try:
+        return _train_into(args, out)
+    except OSError as error:
+        if error.errno not in _WRITE_ERRORS:
+            raise
+        print(
+            f"rlkit train: error: {error}; the run folder {out} needs free space and write "
+            "permission (nothing half-written is left: free space or fix the permission, "
+            "then rerun with --resume, or choose another --out)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+#: errno of a folder that cannot be written: full disk or quota, read-only, no permission.
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _train_into(args: argparse.Namespace, out: Path) -> int:
     from rlkit.deep import train
     from rlkit.evaluation.atomic import atomic_write_text
 
     env_kwargs = dict(args.env_kwargs)
     if args.max_episode_steps is not None:
         env_kwargs["max_episode_steps"] = args.max_episode_steps
-    out: Path = args.out or Path("runs") / f"{_slug(args.env)}__{args.algo}__{args.seed}"
     result = train(
         args.algo,
         args.env,
@@ -198,6 +234,9 @@ def run_deep_train(args: argparse.Namespace) -> int:
         if k not in ("func", "argv")
     }
     atomic_write_text(config_path, json.dumps(config, indent=2, default=str) + "\n")
+    venv = result.model.get_env()
+    if venv is not None:
+        venv.close()  # flushes and closes the Monitor files
     summary = result.summary()
     success = summary["success_rate"]
     mean_return = summary["mean_return"]

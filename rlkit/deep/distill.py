@@ -81,6 +81,8 @@ def behaviour_cloning(
     ppo_kwargs: dict[str, Any] | None = None,
     progress_bar: bool = False,
     callback: RoundCallback | None = None,
+    checkpoints: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> DistillResult:
     """Behaviour cloning: fit a pixel PPO policy to ``demos`` planner episodes.
 
@@ -115,6 +117,8 @@ def behaviour_cloning(
         Show a tqdm bar over epochs.
     callback : callable, optional
         ``callback(round, model)`` after training (round 0); see :func:`dagger`.
+    checkpoints, resume : optional
+        As for :func:`dagger`.
 
     Returns
     -------
@@ -159,6 +163,8 @@ def dagger(
     ppo_kwargs: dict[str, Any] | None = None,
     progress_bar: bool = False,
     callback: RoundCallback | None = None,
+    checkpoints: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> DistillResult:
     """DAgger: behaviour cloning, then learn the expert's action where the student goes.
 
@@ -198,6 +204,15 @@ batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
         iterations`` (0: behaviour cloning on the demos): a learning curve over rounds
         without training again (``benchmarks/learning.py`` evaluates each round's
         student on held-out seeds). It must not change the model.
+    checkpoints : path, optional
+        A folder for a checkpoint after every round (the round's data and the whole
+        training state, written atomically; :mod:`rlkit.deep.round_checkpoints`). A run
+        killed at any moment and resumed loses at most the round it was in. None: none.
+    resume : bool, default False
+        Continue the run in ``checkpoints`` after its latest round (same arguments;
+        ``iterations`` may grow): on CPU the result equals an uninterrupted run's. A
+        damaged checkpoint is moved aside with a ``RuntimeWarning`` and the one before
+        used. Without ``resume`` a folder holding a run is a ``ValueError``.
 
     Returns
     -------

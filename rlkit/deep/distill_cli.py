@@ -13,9 +13,18 @@ from a trained network with ``--teacher model.zip`` (:func:`~rlkit.deep.distill.
 
 It writes ``OUT/model.zip`` (a stable-baselines3 PPO model: ``rlkit eval --agent
 OUT/model.zip`` evaluates it) and ``OUT/config.json`` (command, arguments, versions,
-result), and prints a one-line summary. Only the handler imports torch, so ``rlkit
---help`` stays fast. Bad input (an env without an expert, an unknown env id or
-backbone) is printed as one line on stderr with status 2.
+result), and prints a one-line summary.
+
+Interrupted runs: with the planner as expert (``--method bc|dagger``), a checkpoint is
+written to ``OUT/rounds/`` after every round (:mod:`rlkit.deep.round_checkpoints`) and
+deleted once ``OUT/model.zip`` and ``OUT/config.json`` are written. After a kill the same
+command fails with a hint to add ``--resume``, which continues after the last finished
+round: on CPU the model equals an uninterrupted run's. ``--teacher`` and
+``--init-from`` runs have no checkpoints; rerun them from the start.
+
+Only the handler imports torch, so ``rlkit --help`` stays fast. Bad input (an env
+without an expert, an unknown env id or backbone, an interrupted run in ``--out``
+without ``--resume``) is printed as one line on stderr with status 2.
 
 Examples
 --------
@@ -107,6 +116,12 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run killed in --out after its last finished round (OUT/rounds/; "
+        "the same model as an uninterrupted run on CPU); not with --teacher / --init-from",
+    )
+    parser.add_argument(
         "--init-from",
         type=Path,
         default=None,
@@ -185,6 +200,7 @@ def run_distill(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
     from rlkit.deep.distill import behaviour_cloning, dagger, distil_teacher
+    from rlkit.deep.round_checkpoints import RoundCheckpoints
     from rlkit.evaluation.atomic import atomic_write_text
     from rlkit.evaluation.provenance import provenance
 
@@ -219,6 +235,16 @@ def run_distill(args: argparse.Namespace) -> int:
         )
         return 2
     method = args.method if teacher is None else "teacher"
+    out: Path = args.out or Path("runs") / f"{_slug(args.env)}__distill-{method}__{args.seed}"
+    resume = getattr(args, "resume", False)
+    if resume and (teacher is not None or init_from is not None):
+        print(
+            "rlkit distill: error: --resume continues a run of the planner's bc or dagger; "
+            "--teacher and --init-from runs keep no checkpoints: rerun them without --resume",
+            file=sys.stderr,
+        )
+        return 2
+    rounds = out / "rounds"
     result: DistillResult
     try:
         if teacher is not None:
@@ -231,12 +257,11 @@ def run_distill(args: argparse.Namespace) -> int:
             )
         else:
             function = dagger if args.method == "dagger" else behaviour_cloning
-            result = function(args.env, **common)
+            result = function(args.env, **common, checkpoints=rounds, resume=resume)
     except (ValueError, TypeError, FileNotFoundError, gym.error.Error, RuntimeError) as error:
         # RuntimeError: torch's answer to an unusable --device (e.g. cuda without CUDA)
         print(f"rlkit distill: error: {error}", file=sys.stderr)
         return 2
-    out: Path = args.out or Path("runs") / f"{_slug(args.env)}__distill-{method}__{args.seed}"
     model_path = result.save(out / "model.zip")
     argv = getattr(args, "argv", None)
     record = provenance(None if argv is None else ["rlkit", *argv])
@@ -255,6 +280,8 @@ def run_distill(args: argparse.Namespace) -> int:
     config_path = atomic_write_text(
         out / "config.json", json.dumps(config, indent=2, default=str) + "\n"
     )
+    if teacher is None and init_from is None:  # finished: no run left to resume
+        RoundCheckpoints(rounds, {}).remove()
     summary = result.summary()
     source = "the planner" if teacher is None else f"teacher {teacher}"
     if init_from is not None:

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from rlkit.deep.demos import Demos, check_positive, labelled_rollouts, make_expert_env
+from rlkit.deep.round_checkpoints import RoundCheckpoints, RoundState
 from rlkit.deep.student import (
     DistillOptions,
     Minibatches,
@@ -177,6 +178,7 @@ class _History:
     data: Demos | None = None
     sizes: list[int] = field(default_factory=list)
     betas: list[float] = field(default_factory=list)
+    parts: list[Demos] = field(default_factory=list)  #: each round's rollouts
 
     def add(self, rollouts: Demos, beta: float) -> int:
         """Aggregate a round's rollouts (the first ones start the data); returns the
@@ -184,6 +186,7 @@ class _History:
         self.data = rollouts if self.data is None else Demos.concatenate([self.data, rollouts])
         self.sizes.append(len(self.data))
         self.betas.append(beta)
+        self.parts.append(rollouts)
         return len(self.data)
 
 
@@ -207,13 +210,16 @@ def distil(
     (:func:`~rlkit.deep.transfer_training.fine_tune`); the entries it returns are added
     to the config. ``zero_shot=True`` also calls ``options.callback(-1, model)`` once
     before any training. ``description`` labels the progress bar (default ``"METHOD on
-    ENV_ID"``).
+    ENV_ID"``). ``arguments["checkpoints"]`` (a folder, optional) keeps a checkpoint
+    after every round, and ``arguments["resume"]`` continues from the latest
+    (:mod:`rlkit.deep.round_checkpoints`).
 
     Raises
     ------
     ValueError
         For ``demos`` below 1, bad options (:meth:`DistillOptions.of`) or an env without
-        an expert; and whatever ``init`` raises.
+        an expert, a checkpoint folder of another run (or of one, without ``resume``);
+        and whatever ``init`` raises.
     """
     demos = check_positive("demos", demos)
     options = DistillOptions.of(arguments)
@@ -226,6 +232,10 @@ def distil(
         **(recorded_rounds(rounds) if method == "dagger" else {}),
         **options.recorded(),
     }
+    folder = arguments.get("checkpoints")
+    store = None
+    if folder is not None:
+        store = RoundCheckpoints.open(Path(folder), config, resume=arguments.get("resume", False))
     env = make_expert_env(env_id, options.env_kwargs)
     try:
         model = make_student(env_id, options)
@@ -233,6 +243,14 @@ def distil(
             config.update(init(model) or {})
         model.rlkit_distillation = config  # type: ignore[attr-defined]  # saved in the .zip
         history = _History()
+        resumed = None if store is None else store.restore()
+        if resumed is not None:
+            for round_, part in enumerate(resumed[1]):
+                history.add(part, rounds.beta_decay**round_ if round_ else 1.0)
+
+        def checkpoint(state: RoundState) -> None:
+            if store is not None:  # passed to run_rounds only with a store
+                store.save(state, history.parts)
 
         def collect(seeds: list[int], choose: Choose | None, stop: int | None, beta: float) -> int:
             return history.add(labelled_rollouts(env, seeds, choose, stop), beta)
@@ -251,6 +269,8 @@ def distil(
             collect,
             fit_all,
             zero_shot=zero_shot,
+            resumed=None if resumed is None else resumed[0],
+            on_round=None if store is None else checkpoint,
         )
     finally:
         env.close()
@@ -290,6 +310,8 @@ def run_rounds(
     *,
     zero_shot: bool = False,
     digits: int = 3,
+    resumed: RoundState | None = None,
+    on_round: Callable[[RoundState], None] | None = None,
 ) -> tuple[list[float], int]:
     """Round 0 and every round of ``rounds``, each ending with ``options.callback``;
     returns the loss of every epoch and the updates made.
@@ -303,7 +325,10 @@ def run_rounds(
     :func:`~rlkit.deep.student.make_optimizer`, one minibatch-order generator seeded
     ``seed``, ``options.epochs`` and ``batch_size``). ``zero_shot``: also
     ``options.callback(-1, model)`` after round 0's collection, before any training.
-    ``digits``: decimals of the loss on the progress bar.
+    ``digits``: decimals of the loss on the progress bar. ``resumed``: the state after
+    a round of an earlier run (its data already collected): training goes on with the
+    round after. ``on_round(state)`` after each round's training, before the callback
+    (a checkpoint).
     """
     from tqdm import tqdm
 
@@ -313,13 +338,20 @@ def run_rounds(
     # Expert-or-student coin flips: a stream of their own, so they shift nothing else.
     coins = np.random.default_rng([seed, 1])
     student = greedy(model)
-    states = collect([seed + i for i in range(demos)], None, None, 1.0)
-    if zero_shot and options.callback is not None:
-        options.callback(-1, model)
     losses: list[float] = []
-    updates = 0
+    updates, states, first_round = 0, 0, 0
+    if resumed is not None:
+        resumed.apply(model, optimizer, generator, coins)
+        losses, updates, first_round = list(resumed.losses), resumed.updates, resumed.round + 1
+    else:
+        states = collect([seed + i for i in range(demos)], None, None, 1.0)
+        if zero_shot and options.callback is not None:
+            options.callback(-1, model)
     total = options.epochs * (rounds.iterations + 1)
-    with tqdm(total=total, desc=description, unit="epoch", disable=not options.progress_bar) as bar:
+    with tqdm(
+        total=total, initial=min(len(losses), total), desc=description, unit="epoch",
+        disable=not options.progress_bar,
+    ) as bar:  # fmt: skip
 
         def on_epoch(loss: float) -> None:
             losses.append(loss)
@@ -328,7 +360,7 @@ def run_rounds(
 
         batches = Minibatches(optimizer, generator, options.epochs, options.batch_size, on_epoch)
 
-        for round_ in range(rounds.iterations + 1):
+        for round_ in range(first_round, rounds.iterations + 1):
             if round_ > 0:
                 beta = rounds.beta_decay**round_
                 first = seed + demos + (round_ - 1) * rounds.rollouts_per_iteration
@@ -336,6 +368,10 @@ def run_rounds(
                 mixture = _mixture(student, coins, beta)
                 states = collect(seeds, mixture, rounds.stop_on_repeat, beta)
             updates += fit_all(batches)
+            if on_round is not None:
+                on_round(RoundState.capture(
+                    round_, model, optimizer, generator, coins, losses, updates
+                ))  # fmt: skip
             if options.callback is not None:
                 options.callback(round_, model)
     return losses, updates

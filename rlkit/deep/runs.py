@@ -9,15 +9,20 @@ With ``out=`` a run is a folder that survives being killed::
     out/monitor/<rank>.monitor.csv    SB3 Monitor: one row per episode, with its step
     out/tb/                           TensorBoard logs
 
-``resume=True`` continues from the latest checkpoint, so an interrupted run loses at
-most one interval: the step count, the Monitor files (episodes after the checkpoint are
-dropped, the rest kept, :func:`rewind_monitors`) and the TensorBoard run all continue.
+``resume=True`` continues from the latest checkpoint, so an interrupted run (Ctrl-C,
+``kill -9``, a crash) loses at most one interval: the step count, the Monitor files
+(episodes after the checkpoint are dropped, the rest kept, :func:`rewind_monitors`) and
+the TensorBoard run all continue. The resumed envs draw fresh episodes (seeded by
+``(seed, N)``), so the result is within one interval of an uninterrupted run's, not
+equal to it. A damaged checkpoint is moved aside with a warning and the one before is
+used (:mod:`rlkit.deep.checkpoints`); a damaged ``config.json`` is a ``ValueError``.
 
-- :func:`open_run`: where a run starts (:class:`Resume`): the latest checkpoint, checked
-  against ``config.json``, or afresh;
+- :func:`open_run`: where a run starts (:class:`Resume`): the latest good checkpoint,
+  checked against ``config.json``, or afresh;
   :func:`write_config` and :func:`finish_run` write the folder.
 - :class:`Checkpoints` (callback), :func:`save_checkpoint`, :func:`latest_checkpoint`
-  and :func:`load_checkpoint`: ``model_<N>.zip`` with its replay buffer.
+  and :func:`load_checkpoint` (from :mod:`rlkit.deep.checkpoints`): ``model_<N>.zip``
+  with its replay buffer.
 - :class:`EpisodeLog` (callback) and :func:`curve_point`: the learning curve, one point
   per Monitor row (:data:`STEP_KEY` holds the step an episode ended at).
 - :func:`learn_callbacks`: those two and a :class:`ProgressBar` for ``learn``;
@@ -29,7 +34,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import re
 import sys
 import time
 import warnings
@@ -42,8 +46,16 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import HumanOutputFormat, KVWriter, Logger
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
+from rlkit.deep.checkpoints import (
+    Checkpoints,
+    latest_checkpoint,
+    load_checkpoint,
+    naming,
+    remove_partial_files,
+    save_checkpoint,
+    usable_checkpoint,
+)
 from rlkit.evaluation.atomic import atomic_output, atomic_write_text
 
 __all__ = [
@@ -69,7 +81,12 @@ __all__ = [
 STEP_KEY = "total_steps"
 #: Keys a run may change when it is resumed.
 _RESUMABLE = ("total_steps", "checkpoint_every")
-_CHECKPOINT = re.compile(r"model_(\d+)\.zip")
+#: Files of a run folder (by subfolder) a killed writer may leave a temporary copy of.
+_PARTIAL = {
+    ".": ("config.json", "model.zip"),
+    "checkpoints": ("model_*.zip", "replay_buffer_*.pkl"),
+    "monitor": ("*.monitor.csv",),
+}
 
 
 # ------------------------------------------------------------------ config.json
@@ -101,18 +118,25 @@ def open_run(
     from its latest checkpoint, with the Monitor files rewound to it
     (:func:`rewind_monitors`), or afresh.
 
+    With ``resume``, damaged checkpoints are moved aside (a ``RuntimeWarning`` names
+    each, :func:`~rlkit.deep.checkpoints.usable_checkpoint`) and the temporary files of
+    a killed writer are deleted.
+
     Raises
     ------
     ValueError
         With ``resume``, where ``run`` differs from the folder's ``config.json`` in more
-        than ``total_steps`` and ``checkpoint_every``; without it, where the folder
-        already holds a run.
+        than ``total_steps`` and ``checkpoint_every``, or ``config.json`` is damaged;
+        without it, where the folder already holds a run.
     """
     checkpoint = None if out is None else latest_checkpoint(out / "checkpoints")
     if out is not None and resume:
         recorded = _read_config(out)
         if recorded is not None:
             _check_same_run(recorded, run, out)
+        for folder, names in _PARTIAL.items():
+            remove_partial_files(out / folder, names)
+        checkpoint = usable_checkpoint(out / "checkpoints")
     elif out is not None and (checkpoint is not None or (out / "model.zip").exists()):
         raise ValueError(
             f"out {str(out)!r} already holds a run: pass resume=True to continue "
@@ -131,7 +155,18 @@ def open_run(
 
 def _read_config(out: Path) -> dict[str, Any] | None:
     path = out / "config.json"
-    return json.loads(path.read_text("utf-8")) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        config = json.loads(path.read_text("utf-8"))
+        if not isinstance(config, dict):
+            raise ValueError(f"a JSON {type(config).__name__}, not an object")
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(
+            f"{path} is damaged ({error}): it says how the run was made, so resuming "
+            "without it could mix two runs; restore it, or train into another out folder"
+        ) from None
+    return config
 
 
 def _check_same_run(recorded: Mapping[str, Any], run: Mapping[str, Any], out: Path) -> None:
@@ -176,77 +211,9 @@ def finish_run(
     wrote it, ``model.zip`` and ``config.json`` (``status: finished``, its ``result``)."""
     if saver is not None and saver.last_saved != model.num_timesteps:
         save_checkpoint(model, out / "checkpoints")
-    with atomic_output(out / "model.zip") as tmp:
+    with naming(out / "model.zip"), atomic_output(out / "model.zip") as tmp:
         model.save(tmp)
     write_config(out, record, status="finished", resumed_from=resumed_from, result=result)
-
-
-# ------------------------------------------------------------------ checkpoints
-
-
-class Checkpoints(BaseCallback):
-    """Saves a checkpoint (:func:`save_checkpoint`) once ``every`` more steps are done.
-
-    Saved when a rollout starts: the previous rollout is then fully used (PPO's update
-    done, off-policy transitions stored and trained on), so a checkpoint at step ``N``
-    holds everything the first ``N`` steps taught.
-    """
-
-    def __init__(self, folder: Path, every: int, start: int) -> None:
-        super().__init__()
-        self.folder, self.every = folder, every
-        self.next_save = (start // every + 1) * every
-        self.last_saved = start
-
-    def _on_rollout_start(self) -> None:
-        if self.num_timesteps >= self.next_save:
-            save_checkpoint(self.model, self.folder)
-            self.last_saved = self.num_timesteps
-            self.next_save = (self.num_timesteps // self.every + 1) * self.every
-
-    def _on_step(self) -> bool:
-        return True
-
-
-def save_checkpoint(model: BaseAlgorithm, folder: Path) -> Path:
-    """Write ``folder/model_<steps>.zip`` (and, for off-policy algorithms, the replay
-    buffer first, keeping only the latest), each atomically; returns the model's path."""
-    steps = model.num_timesteps
-    buffer = folder / f"replay_buffer_{steps}.pkl"
-    if isinstance(model, OffPolicyAlgorithm):
-        with atomic_output(buffer) as tmp:
-            model.save_replay_buffer(tmp)
-    path = folder / f"model_{steps}.zip"
-    with atomic_output(path) as tmp:
-        model.save(tmp)
-    for old in folder.glob("replay_buffer_*.pkl"):
-        if old != buffer:  # the model names its buffer only once it is saved
-            old.unlink(missing_ok=True)
-    return path
-
-
-def latest_checkpoint(folder: Path) -> tuple[int, Path] | None:
-    """``(steps, path)`` of the latest ``model_<steps>.zip`` in ``folder``, or None."""
-    found = [
-        (int(m[1]), p) for p in folder.glob("model_*.zip") if (m := _CHECKPOINT.fullmatch(p.name))
-    ]
-    return max(found) if found else None
-
-
-def load_checkpoint(
-    algorithm: type[BaseAlgorithm], checkpoint: tuple[int, Path], **load_kwargs: Any
-) -> BaseAlgorithm:
-    """``algorithm.load`` the checkpoint ``(steps, path)`` with ``load_kwargs`` (env,
-    device, ...), and its replay buffer where it has one."""
-    steps, path = checkpoint
-    model = algorithm.load(path, **load_kwargs)
-    buffer = path.with_name(f"replay_buffer_{steps}.pkl")
-    if isinstance(model, OffPolicyAlgorithm) and buffer.exists():
-        with warnings.catch_warnings():
-            # HER's note that the unfinished episode is cut: right, envs restart.
-            warnings.filterwarnings("ignore", "The last trajectory", UserWarning)
-            model.load_replay_buffer(buffer)
-    return model
 
 
 # ------------------------------------------------------------------ the learning curve

@@ -258,7 +258,10 @@ def train(
         written. An existing run folder needs ``resume=True``.
     resume : bool
         Continue the run in ``out`` from its latest checkpoint (with its replay buffer)
-        up to ``total_steps``; starts afresh when there is none.
+        up to ``total_steps``; starts afresh when there is none. After a kill at most
+        one ``checkpoint_every`` interval is trained again. A damaged checkpoint or
+        buffer is moved aside (``*.corrupt``, a ``RuntimeWarning`` names it) and the one
+        before is used.
     progress_bar : bool
         Show a tqdm bar.
     tensorboard : bool
@@ -279,6 +282,9 @@ def train(
         Unknown ``algo``, ``finetune`` or hyperparameter key, an algorithm that does not
         fit the action space, an unknown ``env_id`` or bad ``env_kwargs``, a folder that
         holds another run, or ``resume`` with settings that differ from the run's.
+    OSError
+        Where ``out`` cannot be written (disk full, read-only): the message names the
+        file; no file is left half-written and earlier checkpoints stay usable.
     """
     algo = check_algo(algo)
     check_finetune(finetune)
