@@ -1,5 +1,5 @@
-"""Grid planning on the MovingAI benchmark maps: correct against the published optima, and
-how much faster than networkx.
+"""Grid planning on the MovingAI benchmark maps: correct against the published optima,
+and how fast against networkx and the compiled path-finding libraries tcod and pyastar2d.
 
 For every map with a scenario file:
 
@@ -9,12 +9,21 @@ For every map with a scenario file:
 2. correctness: EVERY scenario is planned with ``GridMap.plan`` and its cost compared
    with the published ``optimal_length`` (tolerance 1e-4);
 3. speed: a sample of queries, spread evenly over the scenario file, is timed with
-   ``GridMap.plan`` and with ``networkx.astar_path`` (octile heuristic) on
-   ``grid.to_networkx()``, in the same run; each query keeps its fastest repeat.
+   ``GridMap.plan``, ``networkx.astar_path`` (octile heuristic) on ``grid.to_networkx()``
+   and every baseline of :mod:`movingai_baselines` (tcod's A*, Dijkstra and classic A*,
+   pyastar2d, each on the movement rules it supports), interleaved query by query: each
+   round runs every planner once, and each keeps its fastest round. Every baseline's path
+   is checked: a walk by its rule, its length against the MovingAI optimum and against
+   its own rule's optimum. Per-map setup (arrays, graphs) is timed apart;
+4. ``GridMap.plan_many`` on the same queries in one call against a Python loop of
+   ``GridMap.plan``, where this rlkit has ``plan_many``.
 
-Prints one markdown table (a row per map) and a machine line, writes everything,
-per-query raw times included, to a JSON file, and exits with status 1 when any planned
-cost misses its optimum.
+The target (issue #17): GridMap.plan per query >= 1.0x the fastest C library on every
+map. Prints the tables (:mod:`movingai_report`), notes and a machine line, writes the
+report (markdown) and everything, per-query raw times included, to a JSON file, and exits
+with status 1 when any cost rlkit planned misses its optimum (the libraries' costs are
+reported, not judged). tcod and pyastar2d are optional (``pip install -e '.[bench]'``):
+without them their columns say so and the rest runs.
 
     python benchmarks/planners_movingai.py              # all maps, a few minutes
     python benchmarks/planners_movingai.py --quick      # smoke test, seconds
@@ -25,29 +34,45 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import networkx as nx
 import numpy as np
-from scripting import REPO, machine, markdown_table, parse_dataclass, progress, write_results
+from movingai_baselines import LIBRARIES, NOT_INSTALLED, TOLERANCE, library_status, make_baselines
+from movingai_report import (
+    OURS,
+    TARGET_RATIO,
+    many_table,
+    maps_table,
+    notes,
+    rules_table,
+    speed_table,
+    summarise,
+    target,
+)
+from movingai_timing import fastest, time_plan_many, time_sample, time_setup
+from scripting import REPO, machine, parse_dataclass, progress, write_results
 
 import planners.grid
 from planners import GridMap
 from planners.movingai import Scenario, read_map, read_scen
+from rlkit.atomic import atomic_write_text
 
 # The data is not in the repository: it lies beside the checkout (shared/data/movingai).
 DEFAULT_DATA = os.environ.get("RLKIT_MOVINGAI_DIR", str(REPO.parent / "shared/data/movingai"))
 # Maps small enough for a smoke test that still covers open, cluttered and game maps.
 QUICK_MAPS = ("empty-32-32", "random-32-32-20", "den312d")
-TOLERANCE = 1e-4  # the published optimal lengths carry 8 decimals
 SQRT2 = math.sqrt(2.0)
+RESULTS = REPO / "benchmarks/results/planners_movingai"
+# every backend GridMap.plan takes here (ALL_BACKENDS adds those for uniform-cost maps)
+PLAN_BACKENDS: tuple[str, ...] = getattr(planners.grid, "ALL_BACKENDS", planners.grid.BACKENDS)
 
 
 @dataclass
@@ -58,15 +83,22 @@ class Args:
     maps: list[str] = field(default_factory=list)
     """map names (file stems) to run; default: every map that has a scenario file"""
     nx_sample: int = 40
-    """queries per map timed with networkx too, spread evenly across the scenario file"""
+    """queries per map timed with every planner (networkx and the C libraries too),
+    spread evenly across the scenario file"""
     repeat: int = 3
-    """timing repeats of each sampled query and of the graph build; the fastest counts"""
-    out: str = str(REPO / "benchmarks/results/planners_movingai.json")
+    """interleaved timing rounds of each sampled query, and repeats of each build; the
+    fastest counts"""
+    libraries: list[str] = field(default_factory=lambda: list(LIBRARIES))
+    """C path-finding libraries to time (tcod, pyastar2d); one not installed is reported
+    as such, not timed"""
+    out: str = str(RESULTS / "planners_movingai.json")
     """JSON file for the results (written atomically)"""
+    report: str = ""
+    """markdown report: tables, notes, machine (default: report.md beside --out)"""
     backend: str = "auto"
-    """GridMap.plan backend: auto, or one of planners.grid.BACKENDS (astar, dijkstra)"""
+    """GridMap.plan backend: auto, or one built here (planners.grid.ALL_BACKENDS)"""
     quick: bool = False
-    """smoke test: the smallest maps only, 5 networkx queries, one repeat"""
+    """smoke test: the smallest maps only, 5 timed queries, one round"""
 
 
 #: What --quick sets (a callable maps the given value).
@@ -77,10 +109,11 @@ def parse_args(argv: list[str] | None = None) -> Args:
     args, parser = parse_dataclass(Args, __doc__, argv, QUICK)
     if args.nx_sample < 1 or args.repeat < 1:
         parser.error("--nx-sample and --repeat must be at least 1")
-    if args.backend not in ("auto", *planners.grid.BACKENDS):
-        parser.error(
-            f"--backend must be one of {('auto', *planners.grid.BACKENDS)}, got {args.backend!r}"
-        )
+    unknown = sorted(set(args.libraries) - set(LIBRARIES))
+    if unknown:
+        parser.error(f"--libraries must be among {list(LIBRARIES)}, got {unknown}")
+    if args.backend not in ("auto", *PLAN_BACKENDS):
+        parser.error(f"--backend must be one of {('auto', *PLAN_BACKENDS)}, got {args.backend!r}")
     return args
 
 
@@ -96,20 +129,6 @@ def find_maps(folder: Path) -> dict[str, tuple[Path, Path]]:
             map_path = folder / scenarios[0].map_name
             found[map_path.stem] = (map_path, scen)
     return found
-
-
-T = TypeVar("T")
-
-
-def fastest(run: Callable[[], T], repeat: int) -> tuple[float, list[float], T]:
-    """Seconds of the fastest of ``repeat`` calls (the one least disturbed by other load),
-    all the times, and what the last call returned."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), times, result
 
 
 def naive_networkx_graph(grid: GridMap) -> nx.Graph:
@@ -147,28 +166,11 @@ def same_graph(a: nx.Graph, b: nx.Graph) -> bool:
     )
 
 
-def octile(scale: float) -> Callable[[tuple[int, int], tuple[int, int]], float]:
-    """The octile distance times the cheapest terrain: networkx's A* heuristic."""
-
-    def heuristic(a: tuple[int, int], b: tuple[int, int]) -> float:
-        dr, dc = abs(a[0] - b[0]), abs(a[1] - b[1])
-        return scale * (max(dr, dc) + (SQRT2 - 1.0) * min(dr, dc))
-
-    return heuristic
-
-
-def spread(n: int, k: int) -> list[int]:
-    """``k`` indices spread evenly over ``range(n)``, first and last included."""
-    if k >= n:
-        return list(range(n))
-    return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)}) if k > 1 else [0]
-
-
 def describe_machine(args: Args) -> dict[str, Any]:
     return {
-        **machine("scipy", "networkx", "rlkit"),
+        **machine("scipy", "networkx", "rlkit", "tcod", "pyastar2d"),
         "backend": args.backend,
-        "backends_available": list(planners.grid.BACKENDS),
+        "backends_available": list(PLAN_BACKENDS),
     }
 
 
@@ -194,47 +196,10 @@ def check_every_scenario(
     return check_times, wrong
 
 
-def time_sample(
-    name: str,
-    grid: GridMap,
-    G: nx.Graph,
-    scenarios: list[Scenario],
-    keywords: dict[str, Any],
-    args: Args,
-) -> list[dict[str, Any]]:
-    """The sampled queries timed with our planner and with networkx's A*, whose octile
-    heuristic is scaled by the cheapest terrain to stay admissible."""
-    cheapest = 1.0 if grid.terrain is None else float(grid.terrain[grid.free].min())
-    heuristic = octile(cheapest)
-    sample = []
-    for i in progress(spread(len(scenarios), args.nx_sample), desc=f"{name} time", leave=False):
-        s = scenarios[i]
-        ours, ours_times, _ = fastest(partial(grid.plan, s.start, s.goal, **keywords), args.repeat)
-        theirs, theirs_times, path = fastest(
-            partial(nx.astar_path, G, s.start, s.goal, heuristic=heuristic, weight="weight"),
-            args.repeat,
-        )
-        networkx_cost = nx.path_weight(G, path, "weight")
-        sample.append(
-            {
-                "index": i,
-                "start": s.start,
-                "goal": s.goal,
-                "optimal_length": s.optimal_length,
-                "networkx_cost": networkx_cost,
-                "ours_s": ours,
-                "networkx_s": theirs,
-                "speedup": theirs / ours,
-                "ours_times_s": ours_times,
-                "networkx_times_s": theirs_times,
-            }
-        )
-    return sample
-
-
 def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dict[str, Any]:
     """One map: 1. graph build against the naive loop, 2. every scenario against its
-    optimum, 3. a sample of queries timed against networkx."""
+    optimum, 3. a sample of queries timed against networkx and the C libraries,
+    4. plan_many against a loop of plan."""
     grid = read_map(map_path)
     scenarios = read_scen(scen_path)
     keywords: dict[str, Any] = {"backend": args.backend}
@@ -254,7 +219,12 @@ def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dic
     del naive
 
     check_times, wrong = check_every_scenario(name, grid, scenarios, keywords)
-    sample = time_sample(name, grid, G, scenarios, keywords, args)
+    probe = scenarios[0].start
+    setup = {OURS: time_setup(grid, probe, keywords, args.repeat)}
+    baselines = make_baselines(grid, args.libraries, probe)
+    setup.update({b.name: b.setup_s for b in baselines})
+    sample = time_sample(name, grid, G, scenarios, baselines, keywords, args.nx_sample, args.repeat)
+    many = time_plan_many(grid, [scenarios[q["index"]] for q in sample], keywords, args.repeat)
     networkx_wrong = sum(
         not math.isclose(q["networkx_cost"], q["optimal_length"], abs_tol=TOLERANCE) for q in sample
     )
@@ -281,21 +251,11 @@ def benchmark_map(name: str, map_path: Path, scen_path: Path, args: Args) -> dic
         "ours_median_ms": median_ms([q["ours_s"] for q in sample]),
         "networkx_median_ms": median_ms([q["networkx_s"] for q in sample]),
         "median_speedup": statistics.median(q["speedup"] for q in sample),
+        "setup_s": setup,
+        "baselines": {b.name: summarise(b, sample) for b in baselines},
+        "plan_many": many,
         "sample": sample,
     }
-
-
-def maps_table(results: list[dict[str, Any]]) -> str:
-    cells = [
-        (r["map"], f"{r['rows']}x{r['cols']}", r["free_cells"], r["queries_checked"],
-         r["mismatches"], f"{r['ours_median_ms']:.3f}", f"{r['networkx_median_ms']:.2f}",
-         f"{r['median_speedup']:.0f}x", f"{r['build_speedup']:.0f}x")
-        for r in results
-    ]  # fmt: skip
-    header = ("map", "size (rows x cols)", "free cells", "queries checked", "mismatches",
-              "ours ms/query (median)", "networkx ms/query (median)", "median speed-up",
-              "graph-build speed-up")  # fmt: skip
-    return markdown_table(header, "|---|---|--:|--:|--:|--:|--:|--:|--:|", cells)
 
 
 # ---------------------------------------------------------------------- main
@@ -326,34 +286,63 @@ def main(argv: list[str] | None = None) -> int:
     else:
         names = sorted(available)
 
+    status = library_status(args.libraries)
+    load_start = round(os.getloadavg()[0], 2)
     results = [benchmark_map(name, *available[name], args) for name in progress(names, desc="maps")]
+    for r in results:
+        r["target"] = target(r)
     about = describe_machine(args)
     wall = time.perf_counter() - started
     mismatches = sum(r["mismatches"] for r in results)
+    many_mismatches = sum(r["plan_many"]["mismatches"] for r in results if r["plan_many"])
     checked = sum(r["queries_checked"] for r in results)
+    timed = sum(len(r["sample"]) for r in results)
 
-    print(maps_table(results))
-    print()
-    print(
-        f"machine: {about['platform']} | {about['cpu']} ({about['cpus']} CPUs) "
-        f"| Python {about['python']} | numpy {about['numpy']}, scipy {about['scipy']}, "
-        f"networkx {about['networkx']} | backend {args.backend} "
+    tables = {
+        "Correctness on every scenario, and against networkx": maps_table(results),
+        "Against the C libraries: median ms per query": speed_table(results, status),
+        "plan_many, and per-map setup": many_table(results, status),
+        "Movement rules and path costs (sampled queries)": rules_table(results, status),
+    }
+    about.update({lib: None for lib, text in status.items() if text == NOT_INSTALLED})
+    versions = ", ".join(f"{p} {about[p] or 'not installed'}"
+                         for p in ("numpy", "scipy", "networkx", "tcod", "pyastar2d"))  # fmt: skip
+    run_line = (
+        f"{checked} queries checked against their optimum, {mismatches} mismatches "
+        f"(plan_many: {many_mismatches}); {timed} sampled queries timed with every planner, "
+        f"fastest of {args.repeat} interleaved rounds; target: {OURS} >= {TARGET_RATIO:.1f}x "
+        f"the fastest C library on every map; wall time {wall:.1f} s; 1-min load "
+        f"{load_start} at the start, {about['load_1min']} at the end (shared CPUs)"
+    )
+    machine_line = (
+        f"machine: {about['platform']} | {about['cpu']} ({about['cpus']} CPUs) | Python "
+        f"{about['python']} | {versions} | rlkit {about['rlkit']}, backend {args.backend} "
         f"(available: {', '.join(about['backends_available'])}) | {about['date']} "
         f"| git {about['git_commit']}"
     )
-    print(
-        f"{checked} queries checked, {mismatches} mismatches; networkx timed on "
-        f"{sum(len(r['sample']) for r in results)} of them, best of {args.repeat}; "
-        f"wall time {wall:.1f} s"
-    )
-    for r in results:
-        if r["networkx_mismatches"]:
-            print(f"warning: networkx missed the optimum on {r['networkx_mismatches']} "
-                  f"sampled queries of {r['map']}")  # fmt: skip
+    warnings = [
+        f"warning: networkx missed the optimum on {r['networkx_mismatches']} sampled queries "
+        f"of {r['map']}"
+        for r in results
+        if r["networkx_mismatches"]
+    ]
+    body = "\n\n".join(f"## {title}\n\n{table}" for title, table in tables.items())
+    text = f"{body}\n\n## Notes\n\n" + "\n".join(notes(results, status))
+    print(f"{text}\n\n{run_line}\n{machine_line}")
+    print("\n".join(warnings))
 
+    report = Path(args.report) if args.report else Path(args.out).parent / "report.md"
+    given = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join(["python", "benchmarks/planners_movingai.py", *given])
+    atomic_write_text(report, f"# Grid planning on the MovingAI maps\n\n{text}\n\n{run_line}\n\n"
+                      f"- Command: `{command}`\n- {machine_line}\n" + "".join(
+                          f"- {w}\n" for w in warnings))  # fmt: skip
+    print(f"report: {report}")
     write_results(args.out, args, about, wall, queries_checked=checked, mismatches=mismatches,
-                  tolerance=TOLERANCE, table=maps_table(results), maps=results)  # fmt: skip
-    return 1 if mismatches else 0
+                  plan_many_mismatches=many_mismatches, tolerance=TOLERANCE,
+                  target_ratio=TARGET_RATIO, libraries=status, tables=tables,
+                  maps=results)  # fmt: skip
+    return 1 if mismatches or many_mismatches else 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 from typing import Any
 
-def astar(
-    moves: Any,
+def search(
+    kind: int,
+    grid: Any,
     terrain: Any,
     rows: int,
     cols: int,
@@ -10,6 +11,22 @@ def astar(
     connectivity: int,
     scale: float,
     work: Any,
-    open_mark: int,
+    mark: int,
     /,
 ) -> tuple[float, int, list[tuple[int, int]] | None]: ...
+def search_many(
+    kind: int,
+    grid: Any,
+    terrain: Any,
+    rows: int,
+    cols: int,
+    starts: Any,
+    goals: Any,
+    connectivity: int,
+    scale: float,
+    work: Any,
+    mark: int,
+    costs: Any,
+    want_paths: bool,
+    /,
+) -> tuple[int, bytes | None, bytes | None]: ...

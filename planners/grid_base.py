@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from planners.grid_backends import AstarBuffer
+from planners.grid_backends import SearchBuffer
 from planners.grid_text import format_ascii, parse_ascii, read_movingai_map
 
 __all__ = ["Cell", "GridBase"]
@@ -73,7 +73,9 @@ class GridBase:
             1.0 if self.terrain is None or not free.any() else float(self.terrain[free].min())
         )
         self._cache: dict[tuple[str, int], Any] = {}  # move tables and graphs, built on use
-        self._astar = AstarBuffer()  # the compiled A*'s reusable work records
+        # (backend, connectivity) -> (backend chosen, what it reads), see GridMap._route
+        self._routes: dict[tuple[str, int], Any] = {}
+        self._astar = SearchBuffer()  # the compiled searches' reusable work records
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -152,12 +154,13 @@ class GridBase:
     def __getstate__(self) -> dict[str, Any]:
         # Caches and search buffers are rebuilt on demand; a lock cannot be copied.
         state = self.__dict__.copy()
-        state.update(_cache={}, _astar=None)
+        state.update(_cache={}, _routes={}, _astar=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._astar = AstarBuffer()
+        self.__dict__.setdefault("_routes", {})  # pickled before routes were cached
+        self._astar = SearchBuffer()
 
     def _terrain_array(self) -> npt.NDArray[np.float64]:
         return np.ones(self.shape) if self.terrain is None else self.terrain
@@ -201,3 +204,14 @@ class GridBase:
 
     def _min_terrain(self) -> float:
         return self._terrain_floor
+
+    def _has_uniform_cost(self) -> bool:
+        """Whether all free cells share one terrain cost (always, without terrain)."""
+        key = ("uniform", 0)
+        if key not in self._cache:
+            free_terrain = None if self.terrain is None else self.terrain[self.free]
+            self._cache[key] = free_terrain is None or bool(
+                (free_terrain == self._terrain_floor).all()
+            )
+        uniform: bool = self._cache[key]
+        return uniform

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
 
+from planners.grid_backends import jump_bitmaps
 from planners.grid_base import Cell, GridBase
 
 if TYPE_CHECKING:
@@ -204,6 +205,14 @@ class GridMoves(GridBase):
             self._cache[key] = (legal * weights).sum(axis=1, dtype=np.uint8)
         bits: npt.NDArray[np.uint8] = self._cache[key]
         return bits
+
+    def _jump_bitmaps(self) -> npt.NDArray[np.uint64]:
+        """The free cells as the bitmaps the compiled jump point search scans."""
+        key = ("jump", 8)
+        if key not in self._cache:
+            self._cache[key] = jump_bitmaps(self.free)
+        bitmaps: npt.NDArray[np.uint64] = self._cache[key]
+        return bitmaps
 
     def to_networkx(self, connectivity: Connectivity = 8) -> nx.Graph:
         """The move graph as a :class:`networkx.Graph` with ``(row, col)`` nodes.
