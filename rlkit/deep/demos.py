@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -52,6 +53,11 @@ class Demos:
     episode_seeds, episode_returns, episode_lengths, episode_successes : numpy.ndarray
         One entry per episode: its reset seed, return, steps and whether it reached the
         goal (``info["is_success"]`` at its end).
+    positions : numpy.ndarray or None
+        float32 ``(N, 2)``: where the agent stands in each frame, as fractions of the
+        frame's height and width (:func:`agent_position`); privileged state for the
+        auxiliary loss of a value iteration head (:mod:`rlkit.deep.planning`), used in
+        training only. None where the env does not tell.
     """
 
     observations: Observations
@@ -61,6 +67,7 @@ class Demos:
     episode_returns: NDArray[np.float64]
     episode_lengths: NDArray[np.int64]
     episode_successes: NDArray[np.bool_]
+    positions: NDArray[np.float32] | None = None
 
     def __len__(self) -> int:
         return int(self.actions.shape[0])
@@ -94,6 +101,11 @@ class Demos:
             episode_returns=np.concatenate([p.episode_returns for p in parts]),
             episode_lengths=np.concatenate([p.episode_lengths for p in parts]),
             episode_successes=np.concatenate([p.episode_successes for p in parts]),
+            positions=(
+                None
+                if any(p.positions is None for p in parts)
+                else np.concatenate([np.asarray(p.positions) for p in parts])
+            ),
         )
 
 
@@ -166,10 +178,38 @@ def labelled_rollouts(
     def reset(seed: int) -> tuple[Any, dict[str, Any]]:
         return env.reset(seed=seed)
 
+    position = partial(agent_position, env) if tells_position(env) else None
     return play_labelled(
         reset, env.step, expert, env.observation_space, env.action_space,
-        seeds, choose, stop_on_repeat,
+        seeds, choose, stop_on_repeat, position,
     )  # fmt: skip
+
+
+def tells_position(env: gym.Env[Any, Any]) -> bool:
+    """Whether :func:`agent_position` knows where ``env``'s agent stands: a grid env
+    (``agent_cell``) whose frame shows the whole map."""
+    base = env.unwrapped
+    config: Any = getattr(base, "config", None)
+    return getattr(config, "view", None) == "full" and hasattr(type(base), "agent_cell")
+
+
+def agent_position(env: gym.Env[Any, Any]) -> tuple[float, float] | None:
+    """Where the agent stands in ``env``'s full-view frame, as fractions ``(row, col)``
+    of its height and width (cell centres); None when the env does not say
+    (:func:`tells_position`).
+
+    >>> import envs, gymnasium as gym
+    >>> env = gym.make("rlkit/GridNav-v0", obs="pixels")
+    >>> _ = env.reset(seed=0)
+    >>> row, col = agent_position(env)
+    >>> 0 < row < 1 and 0 < col < 1
+    True
+    """
+    if not tells_position(env):
+        return None
+    base: Any = env.unwrapped
+    row, col = base.agent_cell
+    return ((row + 0.5) / base.config.rows, (col + 0.5) / base.config.cols)
 
 
 #: ``step(action) -> (obs, reward, terminated, truncated, info)``, as gymnasium's.
@@ -185,18 +225,21 @@ def play_labelled(
     seeds: Sequence[int],
     choose: Callable[[Any, Any], Any] | None = None,
     stop_on_repeat: int | None = None,
+    position: Callable[[], tuple[float, float] | None] | None = None,
 ) -> Demos:
     """The episode loop of :func:`labelled_rollouts`, on any labeller.
 
     ``reset(seed) -> (obs, info)`` and ``step`` play an env whose observations fill
     ``observation_space``; ``label()`` is the expert's action in the state last
     returned (an int for a ``Discrete`` ``action_space``, else float32). ``choose`` and
-    ``stop_on_repeat`` as in :func:`labelled_rollouts`.
+    ``stop_on_repeat`` as in :func:`labelled_rollouts`. ``position()``, when given,
+    is the agent's position in the state last returned (:attr:`Demos.positions`).
     """
     discrete = isinstance(action_space, gym.spaces.Discrete)
     observations: list[Any] = []
     actions: list[Any] = []
     ids: list[int] = []
+    positions: list[tuple[float, float] | None] = []
     returns, lengths, successes = [], [], []
     for episode, seed in enumerate(seeds):
         obs, info = reset(int(seed))
@@ -211,6 +254,8 @@ def play_labelled(
             observations.append(obs)
             actions.append(expert_action)
             ids.append(episode)
+            if position is not None:
+                positions.append(position())
             action = expert_action if choose is None else choose(obs, expert_action)
             obs, reward, terminated, truncated, info = step(action)
             total += float(reward)
@@ -237,6 +282,11 @@ def play_labelled(
         episode_returns=np.asarray(returns, dtype=np.float64),
         episode_lengths=np.asarray(lengths, dtype=np.int64),
         episode_successes=np.asarray(successes, dtype=np.bool_),
+        positions=(
+            None
+            if position is None or any(p is None for p in positions)
+            else np.asarray(positions, dtype=np.float32).reshape(-1, 2)
+        ),
     )
 
 

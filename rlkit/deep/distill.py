@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rlkit.backbones import DEFAULT_BACKBONE
@@ -71,6 +72,7 @@ def behaviour_cloning(
     augment: bool = False,
     lora_rank: int = 4,
     spatial: int = 0,
+    plan: Mapping[str, Any] | None = None,
     backbone_lr_scale: float = 1.0,
     epochs: int = 30,
     batch_size: int = 64,
@@ -95,6 +97,12 @@ def behaviour_cloning(
     backbone, finetune, augment, lora_rank, spatial : optional
         The :class:`~rlkit.deep.extractor.BackboneExtractor` of the student
         (``spatial=8`` reads every wall of a map that changes per episode).
+    plan : mapping, optional
+        A value iteration head (:mod:`rlkit.deep.planning`), e.g. ``{"grid": 11,
+        "iterations": 30}`` on ``rlkit/GridNav-v0``: plans on maps that change every
+        episode. On envs that tell where the agent stands
+        (:func:`~rlkit.deep.demos.agent_position`) its attention also learns that cell
+        (an auxiliary loss; training only).
     backbone_lr_scale : float, default 1.0
         Backbone parameters learn at this times ``learning_rate``.
     epochs : int, default 30
@@ -153,6 +161,7 @@ def dagger(
     augment: bool = False,
     lora_rank: int = 4,
     spatial: int = 0,
+    plan: Mapping[str, Any] | None = None,
     backbone_lr_scale: float = 1.0,
     epochs: int = 10,
     batch_size: int = 64,
@@ -180,7 +189,7 @@ def dagger(
 
     Parameters
     ----------
-    env_id, backbone, finetune, augment, lora_rank, spatial, backbone_lr_scale, \
+    env_id, backbone, finetune, augment, lora_rank, spatial, plan, backbone_lr_scale, \
 batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
         As for :func:`behaviour_cloning`.
     demos : int, default 100

@@ -107,6 +107,19 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="channels of a head on the backbone's feature map (8 for maps that change "
         "every episode; 0: none)",
     )
+    parser.add_argument(
+        "--plan-grid",
+        type=int,
+        default=0,
+        help="cells across of a value iteration head that plans on the frame (11 for "
+        "rlkit/GridNav-v0's new map every episode; 0: none)",
+    )
+    parser.add_argument(
+        "--plan-iterations",
+        type=int,
+        default=30,
+        help="value iteration steps of --plan-grid's head (at least the longest path)",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="minibatch size")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam step size")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything")
@@ -218,6 +231,7 @@ def run_distill(args: argparse.Namespace) -> int:
         "lora_rank": args.lora_rank,
         **_adapter_size(args),
         "spatial": args.spatial,
+        **_plan(args),
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "seed": args.seed,
@@ -231,6 +245,13 @@ def run_distill(args: argparse.Namespace) -> int:
         print(
             "rlkit distill: error: --init-from fine-tunes on the planner's labels and "
             "--teacher distils a network: pass one of them",
+            file=sys.stderr,
+        )
+        return 2
+    if "plan" in common and (teacher is not None or init_from is not None):
+        print(
+            "rlkit distill: error: --plan-grid builds a new student; it does not combine "
+            "with --teacher or --init-from",
             file=sys.stderr,
         )
         return 2
@@ -294,3 +315,10 @@ def run_distill(args: argparse.Namespace) -> int:
         f"{summary['loss_last']:.3f}; wrote {model_path} and {config_path}"
     )
     return 0
+
+
+def _plan(args: argparse.Namespace) -> dict[str, Any]:
+    """``{"plan": ...}`` for :func:`~rlkit.deep.distill.dagger` when ``--plan-grid``."""
+    if not getattr(args, "plan_grid", 0):
+        return {}
+    return {"plan": {"grid": args.plan_grid, "iterations": args.plan_iterations}}

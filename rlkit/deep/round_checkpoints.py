@@ -259,21 +259,30 @@ def _demos_tensors(demos: Demos) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for field in dataclasses.fields(Demos):
         value = getattr(demos, field.name)
-        if isinstance(value, dict):
+        if value is None:  # an optional field (positions)
+            result[field.name] = None
+        elif isinstance(value, dict):
             result[field.name] = {k: torch.from_numpy(np.array(v)) for k, v in value.items()}
         else:
             result[field.name] = torch.from_numpy(np.array(value))
     return result
 
 
+def _array(saved: Mapping[str, Any], name: str, *, optional: bool) -> Any:
+    """Field ``name`` of saved round data as numpy; None for an optional field saved as
+    None or missing (data of rounds written before the field existed)."""
+    value = saved.get(name) if optional else saved[name]
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: v.numpy() for k, v in value.items()}
+    return value.numpy()
+
+
 def _tensors_demos(saved: Mapping[str, Any], path: Path) -> Demos:
     try:
         arrays: dict[str, Any] = {
-            field.name: (
-                {k: v.numpy() for k, v in value.items()}
-                if isinstance(value := saved[field.name], dict)
-                else value.numpy()
-            )
+            field.name: _array(saved, field.name, optional=field.default is None)
             for field in dataclasses.fields(Demos)
         }
     except (KeyError, AttributeError) as error:

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from rlkit.deep.demos import Demos, Observations, check_positive
 from rlkit.deep.extractor import check_finetune
+from rlkit.deep.planning import ValueIterationHead, attention_loss, check_plan
 
 if TYPE_CHECKING:
     from stable_baselines3 import PPO
@@ -75,6 +76,9 @@ class DistillOptions:
     ppo_kwargs: dict[str, Any] | None
     progress_bar: bool
     callback: RoundCallback | None
+    #: A value iteration head (``BackboneExtractor(plan=...)``); optional, so callers
+    #: without the argument (ensembles, transfer, teachers) build students without it.
+    plan: Mapping[str, Any] | None = None
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> DistillOptions:
@@ -86,7 +90,17 @@ class DistillOptions:
             For an unknown ``finetune``, ``epochs`` or ``batch_size`` below 1 or a
             ``learning_rate`` not above 0.
         """
-        options = cls(**{field.name: arguments[field.name] for field in dataclasses.fields(cls)})
+        options = cls(
+            **{
+                field.name: (
+                    arguments.get(field.name, field.default)
+                    if field.default is not dataclasses.MISSING
+                    else arguments[field.name]
+                )
+                for field in dataclasses.fields(cls)
+            }
+        )
+        check_plan(options.plan)
         check_finetune(options.finetune)
         epochs = check_positive("epochs", options.epochs)
         batch_size = check_positive("batch_size", options.batch_size)
@@ -102,6 +116,7 @@ class DistillOptions:
             "augment": self.augment,
             "lora_rank": self.lora_rank,
             "spatial": self.spatial,
+            **({} if self.plan is None else {"plan": check_plan(self.plan)}),
             "backbone_lr_scale": self.backbone_lr_scale,
             "epochs": self.epochs,
             "batch_size": self.batch_size,
@@ -135,6 +150,7 @@ def make_student(env_id: str, options: DistillOptions) -> PPO:
             "augment": options.augment,
             "lora_rank": options.lora_rank,
             "spatial": options.spatial,
+            **({} if options.plan is None else {"plan": dict(options.plan)}),
             "seed": options.seed,
         },
         "backbone_lr_scale": options.backbone_lr_scale,
@@ -226,11 +242,29 @@ def nll_loss(model: PPO, demos: Demos) -> BatchLoss:
     discrete = isinstance(model.action_space, gym.spaces.Discrete)
     device = model.policy.device
 
+    heads = plan_heads(model) if demos.positions is not None else []
+
     def nll(distribution: Any, index: NDArray[np.int64]) -> torch.Tensor:
         actions = torch.as_tensor(demos.actions[index], device=device)
-        return -distribution.log_prob(actions.long() if discrete else actions).mean()
+        loss = -distribution.log_prob(actions.long() if discrete else actions).mean()
+        if heads:
+            assert demos.positions is not None
+            positions = torch.as_tensor(demos.positions[index], device=device)
+            loss = loss + sum(attention_loss(head, positions) for head in heads)
+        return loss
 
     return nll
+
+
+def plan_heads(model: PPO) -> list[ValueIterationHead]:
+    """The value iteration head of the extractor the actor reads (the one
+    ``get_distribution`` runs), in a list; empty without one."""
+    from rlkit.deep.extractor import BackboneExtractor
+
+    extractor = getattr(model.policy, "pi_features_extractor", None)
+    if isinstance(extractor, BackboneExtractor) and extractor.plan_head is not None:
+        return [extractor.plan_head]
+    return []
 
 
 def fit(
