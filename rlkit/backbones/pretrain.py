@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,16 +204,13 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
     ValueError
         Naming ``path``, where it cannot be read (cut short, overwritten, empty).
     """
+    from rlkit.backbones.store import load_tensors
+
     try:
-        with warnings.catch_warnings():  # torch's notes on the pickle protocol of garbage
-            warnings.simplefilter("ignore", UserWarning)
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # RuntimeError, EOFError, UnpicklingError, ...
-        # The first sentence: torch goes on with advice (weights_only=False) not to take.
-        reason = str(error).split("\n")[0].split(". ")[0] or "empty or cut short"
+        state = load_tensors(path)
+    except ValueError as error:
         raise ValueError(
-            f"{path} is damaged ({type(error).__name__}: {reason}); it is never used as it "
-            "is: delete it (or move it aside) to start afresh"
+            f"{error}; it is never used as it is: delete it (or move it aside) to start afresh"
         ) from None
     if not isinstance(state, dict):
         raise ValueError(f"{path} is not an rlkit pretraining checkpoint")

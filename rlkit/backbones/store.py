@@ -27,7 +27,7 @@ from rlkit.backbones.cards import (
 )
 from rlkit.backbones.encoder import ConvEncoder, resolve_device, seeded_encoder
 
-__all__ = ["load_backbone", "save_backbone"]
+__all__ = ["load_backbone", "load_tensors", "save_backbone"]
 
 
 def load_backbone(
@@ -193,3 +193,25 @@ def save_backbone(
     full["input"] = {**dict(card.get("input", {})), "normalization": encoder.normalization}
     write_card(target.with_suffix(".json"), full)
     return full
+
+
+def load_tensors(path: str | os.PathLike[str]) -> Any:
+    """``torch.load`` ``path`` with ``weights_only=True`` (tensors and plain containers;
+    no code runs) onto the CPU, for rlkit's checkpoints.
+
+    Raises
+    ------
+    ValueError
+        Naming ``path`` and torch's first sentence of the reason, where the file cannot
+        be read (cut short, overwritten, empty); torch's advice to pass
+        ``weights_only=False`` is left out on purpose.
+    """
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # torch's notes on the pickle protocol of garbage
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # RuntimeError, EOFError, UnpicklingError, ...
+        reason = str(error).split("\n")[0].split(". ")[0] or "empty or cut short"
+        raise ValueError(f"{path} is damaged ({type(error).__name__}: {reason})") from None

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from rlkit.backbones.store import load_tensors
 from rlkit.deep.demos import Demos
 from rlkit.evaluation.atomic import atomic_output
 
@@ -235,12 +236,9 @@ class _Damaged(Exception):
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        with warnings.catch_warnings():  # torch's notes on the pickle protocol of garbage
-            warnings.simplefilter("ignore", UserWarning)
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # RuntimeError, EOFError, UnpicklingError, ...
-        reason = str(error).split("\n")[0].split(". ")[0] or "empty or cut short"
-        raise _Damaged(path, f"{type(error).__name__}: {reason}") from None
+        loaded = load_tensors(path)
+    except ValueError as error:
+        raise _Damaged(path, str(error).removeprefix(f"{path} is damaged ")) from None
     if not isinstance(loaded, dict):
         raise _Damaged(path, "not an rlkit distillation checkpoint")
     return loaded
