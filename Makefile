@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rlkit-installed
 
-.PHONY: bench test test-slow lint venv clean
+.PHONY: bench bench-anchors test test-slow lint venv clean
 
 # Reinstall when the dependencies or the compiled A* change.
 $(STAMP): pyproject.toml setup.py planners/_gridsearch.c
@@ -18,6 +18,13 @@ venv: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/rlkit bench --suite quick
 
+# GridNavVectorEnv against NAVIX and XLand-MiniGrid (JAX, CPU). jax lives in its own venv,
+# .venv-anchors, which the script makes on first use (pip install jax navix, xminigrid).
+bench-anchors: $(STAMP)
+	$(BIN)/python benchmarks/env_throughput.py --anchors --sections anchors \
+		--out benchmarks/results/env_throughput/anchors.json \
+		--report benchmarks/results/env_throughput/report.md
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,4 +37,4 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
 clean:
-	rm -rf $(VENV) build *.egg-info planners/*.so .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-anchors build *.egg-info planners/*.so .pytest_cache .mypy_cache .ruff_cache
