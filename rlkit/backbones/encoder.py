@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rlkit.backbones.layers import spatial_softmax
+from rlkit.backbones.layers import adaptive_avg_pool_flat, spatial_softmax
 
 __all__ = ["MIN_INPUT_SIZE", "ConvEncoder", "resolve_device", "seeded_encoder", "size_on_disk"]
 
@@ -224,11 +224,18 @@ class ConvEncoder(nn.Module):
             # layers); converting the stem's output, 16x smaller than the frames, was
             # measured faster than converting the frames themselves.
             x = x.contiguous(memory_format=torch.channels_last)
-        fmap = self.trunk[1:](x)
+        for layer in self._trunk_after_stem:  # (slicing the Sequential builds a new one)
+            x = layer(x)
+        fmap = x
         keypoints = spatial_softmax(fmap, self.log_temperature.exp())
-        layout = F.adaptive_avg_pool2d(F.relu(self.layout(F.relu(fmap))), self.layout_grid)
-        features = torch.cat([keypoints, layout.flatten(1)], dim=1)
+        layout = adaptive_avg_pool_flat(F.relu(self.layout(F.relu(fmap))), self.layout_grid)
+        features = torch.cat([keypoints, layout], dim=1)
         return self.norm(self.head(features)), fmap
+
+    @property
+    def _trunk_after_stem(self) -> list[nn.Module]:
+        """The trunk's modules after the stem (adapters included: they sit in it)."""
+        return list(self.trunk.children())[1:]
 
     def _stem(self, frames: torch.Tensor) -> torch.Tensor:
         """The first convolution on normalised frames.
@@ -249,9 +256,13 @@ class ConvEncoder(nn.Module):
         merged = getattr(stem, "merged_weight", None)
         weight = merged() if merged is not None else conv.weight
         folded = weight * inv_std
-        bias = -(folded * self.mean.view(1, 3, 1, 1)).sum(dim=(1, 2, 3))
-        if conv.bias is not None:
-            bias = bias + conv.bias
+        # b' = b - sum over (channel, tap) of W' * mean: one matrix-vector product.
+        taps = weight.shape[2] * weight.shape[3]
+        mean = self.mean.repeat_interleave(taps).to(folded.dtype)
+        if conv.bias is None:
+            bias = torch.mv(folded.reshape(folded.shape[0], -1), mean).neg()
+        else:
+            bias = torch.addmv(conv.bias, folded.reshape(folded.shape[0], -1), mean, alpha=-1)
         return conv._conv_forward(frames.to(folded.dtype), folded, bias)
 
 

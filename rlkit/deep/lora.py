@@ -76,8 +76,19 @@ class _LoRA(nn.Module):
         return self.scale * (b2 @ a.reshape(self.rank, -1)).reshape(self.base.weight.shape)
 
     def merged_weight(self) -> torch.Tensor:
-        """The one weight equivalent to base plus adapter."""
-        return self.base.weight + self.delta_weight()
+        """The one weight equivalent to base plus adapter: ``W + scale * B A`` as one
+        fused matrix product (``addmm``), recomputed at every call so it always follows
+        the current weights (a cache would miss in-place updates through ``.data``,
+        such as stable-baselines3's ``polyak_update`` of target networks)."""
+        weight = self.base.weight
+        a, b = self.lora_a.weight, self.lora_b.weight
+        merged = torch.addmm(
+            weight.reshape(weight.shape[0], -1),
+            b.reshape(b.shape[0], self.rank),
+            a.reshape(self.rank, -1),
+            alpha=self.scale,
+        )
+        return merged.view(weight.shape)
 
     def to_plain(self) -> nn.Conv2d | nn.Linear:
         """A copy of the base layer carrying the merged weight."""
