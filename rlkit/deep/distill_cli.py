@@ -110,7 +110,7 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--plan-grid",
         type=int,
-        default=0,
+        default=unset,
         help="cells across of a value iteration head that plans on the frame (11 for "
         "rlkit/GridNav-v0's new map every episode; 0: none)",
     )
@@ -121,7 +121,7 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="value iteration steps of --plan-grid's head (at least the longest path)",
     )
     parser.add_argument("--batch-size", type=int, default=64, help="minibatch size")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam step size")
+    parser.add_argument("--learning-rate", type=float, default=unset, help="Adam step size (0.001)")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, ...")
     parser.add_argument(
@@ -217,13 +217,36 @@ def run_distill(args: argparse.Namespace) -> int:
     from rlkit.evaluation.atomic import atomic_write_text
     from rlkit.evaluation.provenance import provenance
 
-    names = {"demos": "demos", "epochs": "epochs"}
+    names = {"demos": "demos", "epochs": "epochs", "learning_rate": "learning_rate"}
     if args.method == "dagger":
         names.update(
             iterations="iterations", rollouts_per_iteration="rollouts", beta_decay="beta_decay"
         )
     given = {name: getattr(args, flag, None) for name, flag in names.items()}
+    teacher = getattr(args, "teacher", None)
+    init_from = getattr(args, "init_from", None)
+    defaults: dict[str, Any] = {}
+    if args.method == "dagger" and teacher is None and init_from is None:
+        defaults = env_defaults(args.env)
+        changed = {key for key, _ in args.env_kwarg} - _SAME_TASK
+        if defaults and changed:  # measured on the env as registered, not on another map
+            print(
+                f"rlkit distill: {args.env} defaults ({DISTILL_DEFAULTS}) not used: "
+                f"--env-kwarg {', '.join(sorted(changed))} changes the task",
+                file=sys.stderr,
+            )
+            defaults = {}
+        if hasattr(args, "plan_grid"):  # --plan-grid given, 0 included: it decides
+            defaults.pop("plan", None)
+        given_now = {k for k, v in given.items() if v is not None}
+        if set(defaults) - given_now:
+            listed = ", ".join(f"{k}={defaults[k]}" for k in defaults if k not in given_now)
+            print(
+                f"rlkit distill: {args.env} defaults ({DISTILL_DEFAULTS}): {listed}",
+                file=sys.stderr,
+            )
     common: dict[str, Any] = {
+        **defaults,
         **{k: v for k, v in given.items() if v is not None},
         "backbone": args.backbone,
         "finetune": args.finetune,
@@ -233,14 +256,11 @@ def run_distill(args: argparse.Namespace) -> int:
         "spatial": args.spatial,
         **_plan(args),
         "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
         "seed": args.seed,
         "device": args.device,
         "env_kwargs": dict(args.env_kwarg),
         "progress_bar": not args.no_progress,
     }
-    teacher = getattr(args, "teacher", None)
-    init_from = getattr(args, "init_from", None)
     if teacher is not None and init_from is not None:
         print(
             "rlkit distill: error: --init-from fine-tunes on the planner's labels and "
@@ -317,8 +337,32 @@ def run_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Env arguments that leave the task :func:`env_defaults` were measured on as it is.
+_SAME_TASK = {"obs", "max_steps", "render_mode"}
+#: Where :func:`env_defaults` reads (inside the ``rlkit.deep`` package).
+DISTILL_DEFAULTS = "rlkit/deep/hyperparams/distill.yml"
+
+
+def env_defaults(env_id: str) -> dict[str, Any]:
+    """``rlkit distill``'s DAgger defaults for ``env_id`` (:data:`DISTILL_DEFAULTS`; empty
+    for envs it does not list: :func:`~rlkit.deep.distill.dagger`'s own apply).
+
+    >>> env_defaults("rlkit/GridNav-v0")["plan"]["grid"]
+    11
+    >>> env_defaults("rlkit/GridNav-Map-v0")
+    {}
+    """
+    import importlib
+    from importlib import resources
+
+    yaml = importlib.import_module("yaml")  # as rlkit.deep.hyperparameters does
+    text = resources.files("rlkit.deep").joinpath("hyperparams/distill.yml").read_text("utf-8")
+    table = yaml.safe_load(text) or {}
+    return dict(table.get(env_id) or {})
+
+
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
     """``{"plan": ...}`` for :func:`~rlkit.deep.distill.dagger` when ``--plan-grid``."""
-    if not getattr(args, "plan_grid", 0):
+    if not getattr(args, "plan_grid", 0):  # not given, or 0: none
         return {}
     return {"plan": {"grid": args.plan_grid, "iterations": args.plan_iterations}}

@@ -231,9 +231,10 @@ def test_cli_plan_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
         raise ValueError("stop here")
 
     monkeypatch.setattr(distill, "dagger", fake)
-    args = parser.parse_args(["distill", "--env", GRID, "--out", str(tmp_path)])
+    fixed_map = "rlkit/GridNav-Map-v0"  # no per-env defaults
+    args = parser.parse_args(["distill", "--env", fixed_map, "--out", str(tmp_path)])
     assert args.func(args) == 2 and "plan" not in called
-    argv = ["distill", "--env", GRID, "--out", str(tmp_path), "--plan-grid", "11"]
+    argv = ["distill", "--env", fixed_map, "--out", str(tmp_path), "--plan-grid", "11"]
     args = parser.parse_args(argv)
     assert args.func(args) == 2 and called["plan"] == {"grid": 11, "iterations": 30}
     args = parser.parse_args([*argv, "--init-from", str(tmp_path / "x.zip")])
