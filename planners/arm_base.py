@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from planners.joints import TWO_PI, BoolArray, FloatArray, wrap_angle
-from planners.obstacles import Box, Circle, Obstacle, as_point
+from planners.obstacles import MAX_SIZE, Box, Circle, Obstacle, as_point
 
 __all__ = ["MAX_JOINTS", "ArmBase"]
 
@@ -42,11 +42,12 @@ class ArmBase:
             raise ValueError(
                 f"link_lengths must hold 1 to {MAX_JOINTS} lengths, got {lengths.size}"
             )
-        bad = np.flatnonzero(~(np.isfinite(lengths) & (lengths > 0)))
+        bad = np.flatnonzero(~(np.isfinite(lengths) & (lengths > 0) & (lengths <= MAX_SIZE)))
         if bad.size:
             i = int(bad[0])
             raise ValueError(
-                f"link_lengths[{i}] = {lengths[i]} is invalid: lengths must be finite and > 0"
+                f"link_lengths[{i}] = {lengths[i]} is invalid: lengths must be finite, > 0 "
+                f"and <= {MAX_SIZE:g}"
             )
         n = lengths.size
         lower, upper = np.full(n, -math.pi), np.full(n, math.pi)

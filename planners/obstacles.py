@@ -13,6 +13,11 @@ import numpy as np
 
 from planners.joints import BoolArray, FloatArray
 
+#: Largest link length or obstacle radius: collision checks square them, and a square
+#: must stay a finite float (a radius of 1e200 raised OverflowError; found by the slow
+#: fuzz campaign, tests/fuzz).
+MAX_SIZE = 1e150
+
 __all__ = ["Box", "Circle", "Obstacle", "as_point", "segments_hit"]
 
 
@@ -43,8 +48,10 @@ class Circle:
     def __post_init__(self) -> None:
         object.__setattr__(self, "center", as_point(self.center, "center"))
         radius = float(self.radius)
-        if not (math.isfinite(radius) and radius > 0):
-            raise ValueError(f"radius must be a finite number > 0, got {self.radius!r}")
+        if not (math.isfinite(radius) and 0 < radius <= MAX_SIZE):
+            raise ValueError(
+                f"radius must be a finite number > 0 and <= {MAX_SIZE:g}, got {self.radius!r}"
+            )
         object.__setattr__(self, "radius", radius)
 
 

@@ -121,3 +121,13 @@ def test_huge_n_obstacles_is_refused() -> None:
     """Regression (fuzz): n_obstacles=2**40 hung building the observation space."""
     with pytest.raises(ValueError, match="n_obstacles"):
         gym.make("rlkit/ArmReach-v0", n_obstacles=2**40)
+
+
+@pytest.mark.parametrize("env_id", ["rlkit/ArmReach-v0", "rlkit/ArmReachObstacles-v0"])
+@pytest.mark.parametrize("lengths", [[1e200, 1.0], [1.0, 2e150]])
+def test_astronomical_link_lengths_are_named(env_id: str, lengths: list[float]) -> None:
+    """Regression (slow fuzz profile, reliability scorecard): link_lengths=[1e200, ...]
+    raised a bare OverflowError at reset, squaring a link length (and, on
+    ArmReachObstacles, an obstacle radius scaled by it) in the collision checks."""
+    with pytest.raises(ValueError, match="link_lengths"):
+        gym.make(env_id, link_lengths=lengths).reset(seed=0)
