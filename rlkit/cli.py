@@ -20,6 +20,7 @@ traceback, and exit with status 2 (argparse's status for usage errors).
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
 import platform
@@ -55,6 +56,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"rlkit {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.errno not in _DISK_ERRORS:
+            raise
+        # Every writer goes through rlkit.atomic, so nothing half-written is left behind;
+        # what the user needs is where and why, not a traceback.
+        where = f" writing {error.filename}" if error.filename else ""
+        print(
+            f"rlkit {args.command}: error{where}: {error.strerror or error}; free some space "
+            "or choose a writable output folder, then run the command again",
+            file=sys.stderr,
+        )
+        return 1
+
+
+#: Write errors ``main`` reports in one line: disk full, read-only file system, no
+#: permission, quota exceeded.
+_DISK_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "EDQUOT", errno.ENOSPC)}
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
