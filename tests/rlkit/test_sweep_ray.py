@@ -11,6 +11,7 @@ import pytest
 from rlkit.sweep.cells import read_cell
 from rlkit.sweep.runner import run_suite
 from rlkit.sweep.schema import parse_suite
+from tests.faults.bench_helpers import comparable as same_results
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
@@ -36,21 +37,10 @@ TINY: dict[str, Any] = {
 
 
 def comparable(document: dict[str, Any] | None) -> dict[str, Any]:
-    """What two runs of a cell with the same seeds must agree on: everything but wall
-    times, the date and where and how it ran."""
-    assert document is not None and document["status"] == "ok"
-    records = [
-        {k: v for k, v in row.items() if k != "wall_time_s"}
-        for row in document["result"]["records"]
-    ]
-    train = {k: v for k, v in document["train"].items() if k != "wall_time_s"}
-    return {
-        "fingerprint": document["fingerprint"],
-        "config": document["config"],
-        "records": records,
-        "train": train,
-        "agent": document["result"]["metadata"]["agent"],
-    }
+    """What two runs of a cell with the same seeds must agree on (the fault tests'
+    :func:`~tests.faults.bench_helpers.comparable`), and the agent they recorded."""
+    assert document is not None
+    return {**same_results(document), "agent": document["result"]["metadata"]["agent"]}
 
 
 def test_ray_and_local_backends_give_the_same_records(tmp_path: Path) -> None:
