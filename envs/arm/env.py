@@ -301,6 +301,30 @@ class ArmReachEnv(PlannedEnv[Any, Any, ArmReachConfig]):
         """The planner's path from the start, made at reset."""
         return self._require_episode().plan
 
+    @property
+    def keypoints(self) -> FloatArray:
+        """Where the pixel observation draws the end effector, the goal and the joints
+        (the elbow outwards; not the base), in that order: shape ``(n + 1, 2)``, each
+        ``(row, col)`` as fractions of the frame's height and width (pixel centres at
+        ``(i + 0.5) / H``). Privileged state for auxiliary losses in training
+        (:mod:`rlkit.deep.keypoints`); the same whatever ``obs`` is.
+
+        >>> import gymnasium as gym
+        >>> env = gym.make("rlkit/ArmReach-v0", obs="pixels")
+        >>> _ = env.reset(seed=0)
+        >>> env.unwrapped.keypoints.shape
+        (3, 2)
+        """
+        cfg = self.config
+        self._require_episode()
+        points = self._state.points_array()
+        xy = np.concatenate([points[-1:], [self.goal], points[1:-1]])
+        height, width = cfg.pixel_shape
+        scale = min(height, width) / (2.0 * cfg.extent)
+        rows = 0.5 - xy[:, 1] * scale / height
+        cols = 0.5 + xy[:, 0] * scale / width
+        return np.stack([rows, cols], axis=1)
+
     # ------------------------------------------------------------------ internals
     def _require_episode(self) -> Episode:
         episode = self._state.episode

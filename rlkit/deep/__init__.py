@@ -16,6 +16,10 @@ The network
       (:class:`BackbonePPOPolicy`, ... by algorithm in :data:`POLICIES`), keeping
       pretrained weights through SB3's init and training the backbone at its own
       learning-rate scale; :func:`policy_snapshot`.
+    - :mod:`rlkit.deep.planning`: ``ValueIterationHead``, a value iteration network on
+      the frame for maps that change every episode (``BackboneExtractor(plan=...)``).
+    - :mod:`rlkit.deep.keypoints`: ``KeypointHead``, positions to a fraction of a pixel
+      for reaching (``BackboneExtractor(keypoints=...)``).
 
 Reinforcement learning (``rlkit train --algo ppo|dqn|sac``)
     - :mod:`rlkit.deep.trainer`: :func:`train` and :class:`TrainResult`: the training

@@ -54,10 +54,12 @@ class Demos:
         One entry per episode: its reset seed, return, steps and whether it reached the
         goal (``info["is_success"]`` at its end).
     positions : numpy.ndarray or None
-        float32 ``(N, 2)``: where the agent stands in each frame, as fractions of the
-        frame's height and width (:func:`agent_position`); privileged state for the
-        auxiliary loss of a value iteration head (:mod:`rlkit.deep.planning`), used in
-        training only. None where the env does not tell.
+        float32 ``(N, 2 * P)``: where the agent stands in each frame, as ``(row, col)``
+        fractions of the frame's height and width (:func:`agent_position`; ``P`` points,
+        1 on a grid, the agent first); privileged state for the auxiliary losses of a
+        value iteration head (:mod:`rlkit.deep.planning`) or a keypoint head
+        (:mod:`rlkit.deep.keypoints`), used in training only. None where the env does
+        not tell.
     """
 
     observations: Observations
@@ -186,17 +188,23 @@ def labelled_rollouts(
 
 
 def tells_position(env: gym.Env[Any, Any]) -> bool:
-    """Whether :func:`agent_position` knows where ``env``'s agent stands: a grid env
-    (``agent_cell``) whose frame shows the whole map."""
+    """Whether :func:`agent_position` knows where things are in ``env``'s frames: a grid
+    env (``agent_cell``) whose frame shows the whole map, or an env with ``keypoints``
+    (ArmReach) on pixel observations."""
     base = env.unwrapped
     config: Any = getattr(base, "config", None)
+    if hasattr(type(base), "keypoints"):
+        return getattr(config, "obs", None) == "pixels"
     return getattr(config, "view", None) == "full" and hasattr(type(base), "agent_cell")
 
 
-def agent_position(env: gym.Env[Any, Any]) -> tuple[float, float] | None:
-    """Where the agent stands in ``env``'s full-view frame, as fractions ``(row, col)``
-    of its height and width (cell centres); None when the env does not say
-    (:func:`tells_position`).
+def agent_position(env: gym.Env[Any, Any]) -> tuple[float, ...] | None:
+    """Where the agent is in ``env``'s frame, as fractions ``(row, col)`` of its height
+    and width; None when the env does not say (:func:`tells_position`).
+
+    On a grid: the agent's cell centre. On an env with ``keypoints`` (ArmReach): every
+    keypoint in order, ``(row, col)`` pairs one after the other (the end effector first,
+    then the goal and the joints).
 
     >>> import envs, gymnasium as gym
     >>> env = gym.make("rlkit/GridNav-v0", obs="pixels")
@@ -204,10 +212,16 @@ def agent_position(env: gym.Env[Any, Any]) -> tuple[float, float] | None:
     >>> row, col = agent_position(env)
     >>> 0 < row < 1 and 0 < col < 1
     True
+    >>> arm = gym.make("rlkit/ArmReach-v0", obs="pixels")
+    >>> _ = arm.reset(seed=0)
+    >>> len(agent_position(arm))  # end effector, goal, elbow
+    6
     """
     if not tells_position(env):
         return None
     base: Any = env.unwrapped
+    if hasattr(type(base), "keypoints"):
+        return tuple(float(v) for v in np.asarray(base.keypoints).ravel())
     row, col = base.agent_cell
     return ((row + 0.5) / base.config.rows, (col + 0.5) / base.config.cols)
 
@@ -225,7 +239,7 @@ def play_labelled(
     seeds: Sequence[int],
     choose: Callable[[Any, Any], Any] | None = None,
     stop_on_repeat: int | None = None,
-    position: Callable[[], tuple[float, float] | None] | None = None,
+    position: Callable[[], tuple[float, ...] | None] | None = None,
 ) -> Demos:
     """The episode loop of :func:`labelled_rollouts`, on any labeller.
 
@@ -239,7 +253,7 @@ def play_labelled(
     observations: list[Any] = []
     actions: list[Any] = []
     ids: list[int] = []
-    positions: list[tuple[float, float] | None] = []
+    positions: list[tuple[float, ...] | None] = []
     returns, lengths, successes = [], [], []
     for episode, seed in enumerate(seeds):
         obs, info = reset(int(seed))
@@ -285,7 +299,7 @@ def play_labelled(
         positions=(
             None
             if position is None or any(p is None for p in positions)
-            else np.asarray(positions, dtype=np.float32).reshape(-1, 2)
+            else np.asarray(positions, dtype=np.float32).reshape(len(positions), -1)
         ),
     )
 

@@ -73,6 +73,8 @@ def behaviour_cloning(
     lora_rank: int = 4,
     spatial: int = 0,
     plan: Mapping[str, Any] | None = None,
+    keypoints: Mapping[str, Any] | None = None,
+    demo_noise: float = 0.0,
     backbone_lr_scale: float = 1.0,
     epochs: int = 30,
     batch_size: int = 64,
@@ -103,6 +105,17 @@ def behaviour_cloning(
         episode. On envs that tell where the agent stands
         (:func:`~rlkit.deep.demos.agent_position`) its attention also learns that cell
         (an auxiliary loss; training only).
+    keypoints : mapping, optional
+        A keypoint head (:mod:`rlkit.deep.keypoints`), e.g. ``{"count": 8}`` on
+        ``rlkit/ArmReach-v0``: positions to a fraction of a pixel for reaching. On envs
+        that tell where things are (:func:`~rlkit.deep.demos.agent_position`: ArmReach's
+        end effector, goal and joints) its first keypoints also learn those (an
+        auxiliary loss; training only).
+    demo_noise : float, default 0.0
+        Noise on the actions the expert's demos take, labels unchanged (DART, Laskey et
+        al. 2017): the demos then show recoveries from small errors. ``Box`` actions:
+        the std of Gaussian noise in action units (0.3 on ArmReach); ``Discrete``: the
+        chance of a uniformly random action. 0: the expert's own actions.
     backbone_lr_scale : float, default 1.0
         Backbone parameters learn at this times ``learning_rate``.
     epochs : int, default 30
@@ -162,6 +175,8 @@ def dagger(
     lora_rank: int = 4,
     spatial: int = 0,
     plan: Mapping[str, Any] | None = None,
+    keypoints: Mapping[str, Any] | None = None,
+    demo_noise: float = 0.0,
     backbone_lr_scale: float = 1.0,
     epochs: int = 10,
     batch_size: int = 64,
@@ -189,8 +204,9 @@ def dagger(
 
     Parameters
     ----------
-    env_id, backbone, finetune, augment, lora_rank, spatial, plan, backbone_lr_scale, \
-batch_size, learning_rate, seed, device, env_kwargs, ppo_kwargs, progress_bar
+    env_id, backbone, finetune, augment, lora_rank, spatial, plan, keypoints, \
+demo_noise, backbone_lr_scale, batch_size, learning_rate, seed, device, env_kwargs, \
+ppo_kwargs, progress_bar
         As for :func:`behaviour_cloning`.
     demos : int, default 100
         Expert episodes of round 0.

@@ -120,6 +120,20 @@ def add_distill_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=30,
         help="value iteration steps of --plan-grid's head (at least the longest path)",
     )
+    parser.add_argument(
+        "--keypoints",
+        type=int,
+        default=unset,
+        help="keypoints of a head that finds positions to a fraction of a pixel (8 for "
+        "rlkit/ArmReach-v0's goal, joints and end effector; 0: none)",
+    )
+    parser.add_argument(
+        "--demo-noise",
+        type=float,
+        default=unset,
+        help="noise on the actions the expert's demos take, labels unchanged (DART): the "
+        "std for continuous actions, the chance of a random one for discrete (0)",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="minibatch size")
     parser.add_argument("--learning-rate", type=float, default=unset, help="Adam step size (0.001)")
     parser.add_argument("--seed", type=int, default=0, help="seed of everything")
@@ -238,6 +252,8 @@ def run_distill(args: argparse.Namespace) -> int:
             defaults = {}
         if hasattr(args, "plan_grid"):  # --plan-grid given, 0 included: it decides
             defaults.pop("plan", None)
+        if hasattr(args, "keypoints"):  # the same for --keypoints
+            defaults.pop("keypoints", None)
         given_now = {k for k, v in given.items() if v is not None}
         if set(defaults) - given_now:
             listed = ", ".join(f"{k}={defaults[k]}" for k in defaults if k not in given_now)
@@ -255,6 +271,7 @@ def run_distill(args: argparse.Namespace) -> int:
         **_adapter_size(args),
         "spatial": args.spatial,
         **_plan(args),
+        **_keypoints(args),
         "batch_size": args.batch_size,
         "seed": args.seed,
         "device": args.device,
@@ -268,13 +285,23 @@ def run_distill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if "plan" in common and (teacher is not None or init_from is not None):
-        print(
-            "rlkit distill: error: --plan-grid builds a new student; it does not combine "
-            "with --teacher or --init-from",
-            file=sys.stderr,
-        )
-        return 2
+    for key, flag in (("plan", "--plan-grid"), ("keypoints", "--keypoints")):
+        if key in common and (teacher is not None or init_from is not None):
+            print(
+                f"rlkit distill: error: {flag} builds a new student; it does not combine "
+                "with --teacher or --init-from",
+                file=sys.stderr,
+            )
+            return 2
+    if getattr(args, "demo_noise", None) is not None:
+        if teacher is not None or init_from is not None:
+            print(
+                "rlkit distill: error: --demo-noise shakes the planner's demos; it does "
+                "not combine with --teacher or --init-from",
+                file=sys.stderr,
+            )
+            return 2
+        common["demo_noise"] = args.demo_noise
     method = args.method if teacher is None else "teacher"
     out: Path = args.out or Path("runs") / f"{_slug(args.env)}__distill-{method}__{args.seed}"
     resume = getattr(args, "resume", False)
@@ -366,3 +393,10 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     if not getattr(args, "plan_grid", 0):  # not given, or 0: none
         return {}
     return {"plan": {"grid": args.plan_grid, "iterations": args.plan_iterations}}
+
+
+def _keypoints(args: argparse.Namespace) -> dict[str, Any]:
+    """``{"keypoints": ...}`` for :func:`~rlkit.deep.distill.dagger` when ``--keypoints``."""
+    if not getattr(args, "keypoints", 0):  # not given, or 0: none
+        return {}
+    return {"keypoints": {"count": args.keypoints}}

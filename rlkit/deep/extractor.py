@@ -34,6 +34,11 @@ to ``G x G`` cells, ``K`` steps of value iteration as convolutions, and the Q-va
 the agent's cell appended to the features. It plans on maps that change every episode,
 where the pooled and spatial features must otherwise learn planning from their weights.
 
+``keypoints={"count": K}`` adds a keypoint head on the frame
+(:class:`~rlkit.deep.keypoints.KeypointHead`): ``K`` positions to a fraction of a pixel
+from a spatial softmax at half the frame's resolution, what a reaching policy acts on
+(``rlkit/ArmReach-v0``: where the goal, the joints and the end effector are).
+
 The extractor reads image observations (``Box(uint8, (3, H, W))`` after SB3's
 ``VecTransposeImage``, or channels-last) and ``Dict`` observations with one image key,
 whose other keys are flattened and appended to the image features (goal-conditioned
@@ -74,6 +79,7 @@ from rlkit.deep.adapters import (
     add_adapters,
     check_adapter_size,
 )
+from rlkit.deep.keypoints import KeypointHead, check_keypoints
 from rlkit.deep.lora import add_lora, lora_parameters
 from rlkit.deep.planning import HEAD_KEYS, ValueIterationHead, check_plan
 
@@ -157,6 +163,12 @@ class BackboneExtractor(BaseFeaturesExtractor):
         False): also give the heads the backbone's pooled features (without them the
         backbone is not run). Trained as a head, also in ``frozen`` mode. None
         (default): none.
+    keypoints : mapping, optional
+        A keypoint head (:mod:`rlkit.deep.keypoints`): keys ``count`` (keypoints),
+        ``channels`` (of its convolutions), ``weight`` (of its auxiliary loss in
+        distillation) and ``pooled`` (default False: as for ``plan``); defaults
+        :data:`~rlkit.deep.keypoints.KEYPOINT_DEFAULTS`. Trained as a head, also in
+        ``frozen`` mode. None (default): none.
     """
 
     def __init__(
@@ -172,6 +184,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
         seed: int = 0,
         spatial: int = 0,
         plan: Mapping[str, Any] | None = None,
+        keypoints: Mapping[str, Any] | None = None,
     ) -> None:
         check_finetune(finetune)
         check_adapter_size(adapter_size)
@@ -194,16 +207,26 @@ class BackboneExtractor(BaseFeaturesExtractor):
         if plan_options is not None:
             plan_head = ValueIterationHead(**{k: plan_options[k] for k in HEAD_KEYS})
         plan_dim = 0 if plan_head is None else plan_head.features_dim
-        # With a plan head the pooled features reach the heads only on request: beside
-        # them, imitation overfits on the pooled path and leaves the planner unused
-        # (rlkit/GridNav-v0, 300 maps: held-out accuracy 0.76, train 1.00).
-        self.pooled = plan_options is None or bool(plan_options["pooled"])
+        keypoint_options = check_keypoints(keypoints)
+        keypoint_head = None
+        if keypoint_options is not None:
+            keypoint_head = KeypointHead(keypoint_options["count"], keypoint_options["channels"])
+        keypoint_dim = 0 if keypoint_head is None else keypoint_head.features_dim
+        # With a plan or keypoint head the pooled features reach the heads only on
+        # request: beside a plan head, imitation overfits on the pooled path and leaves
+        # the planner unused (rlkit/GridNav-v0, 300 maps: held-out accuracy 0.76, train 1.00).
+        heads = [o for o in (plan_options, keypoint_options) if o is not None]
+        self.pooled = not heads or any(bool(o["pooled"]) for o in heads)
         pooled_dim = encoder.features_dim if self.pooled else 0
         super().__init__(
-            observation_space, pooled_dim + spatial * map_cells + plan_dim + vector_dim
+            observation_space,
+            pooled_dim + spatial * map_cells + plan_dim + keypoint_dim + vector_dim,
         )
         self.spatial_head = nn.Conv2d(map_channels, spatial, 1) if spatial else None
         self.plan_head = plan_head
+        self.keypoint_head = keypoint_head
+        #: Weight of the keypoint head's auxiliary loss in distillation.
+        self.keypoint_weight = 0.0 if keypoint_options is None else keypoint_options["weight"]
         self.finetune = finetune
         self.augment = bool(augment)
         self.shift_pad = int(shift_pad)
@@ -272,6 +295,8 @@ class BackboneExtractor(BaseFeaturesExtractor):
             parts.append(F.relu(self.spatial_head(fmap)).flatten(1))
         if self.plan_head is not None:
             parts.append(self.plan_head(frames))
+        if self.keypoint_head is not None:
+            parts.append(self.keypoint_head(frames))
         if self.vector_keys:
             assert isinstance(observations, dict)
             parts += [observations[k].flatten(1).float() for k in self.vector_keys]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -317,18 +318,19 @@ def run_rounds(
     returns the loss of every epoch and the updates made.
 
     Round 0 collects the expert's own episodes (seeds ``seed .. seed + demos - 1``,
-    ``choose=None``); round ``i`` plays ``rollouts_per_iteration`` more episodes (seeds
-    run on) of the mixture that follows the expert with probability
-    ``beta_decay ** i`` (a coin of a numpy stream seeded ``[seed, 1]``) and the
-    student's greedy action otherwise. After each collection ``fit_all`` trains on all
-    the data (:class:`~rlkit.deep.student.Minibatches`: one Adam optimizer of
-    :func:`~rlkit.deep.student.make_optimizer`, one minibatch-order generator seeded
-    ``seed``, ``options.epochs`` and ``batch_size``). ``zero_shot``: also
+    ``choose=None``; with ``options.demo_noise`` the actions taken are the expert's with
+    noise on them, from a numpy stream seeded ``[seed, 2]``: :func:`_noisy`); round ``i``
+    plays ``rollouts_per_iteration`` more episodes (seeds run on) of the mixture that
+    follows the expert with probability ``beta_decay ** i`` (a coin of a numpy stream seeded
+    ``[seed, 1]``) and the student's greedy action otherwise. After each collection
+    ``fit_all`` trains on all the data (:class:`~rlkit.deep.student.Minibatches`: one Adam
+    optimizer of :func:`~rlkit.deep.student.make_optimizer`, one minibatch-order generator
+    seeded ``seed``, ``options.epochs`` and ``batch_size``). ``zero_shot``: also
     ``options.callback(-1, model)`` after round 0's collection, before any training.
-    ``digits``: decimals of the loss on the progress bar. ``resumed``: the state after
-    a round of an earlier run (its data already collected): training goes on with the
-    round after. ``on_round(state)`` after each round's training, before the callback
-    (a checkpoint).
+    ``digits``: decimals of the loss on the progress bar. ``resumed``: the state after a
+    round of an earlier run (its data already collected): training goes on with the round
+    after. ``on_round(state)`` after each round's training, before the callback (a
+    checkpoint).
     """
     from tqdm import tqdm
 
@@ -344,7 +346,8 @@ def run_rounds(
         resumed.apply(model, optimizer, generator, coins)
         losses, updates, first_round = list(resumed.losses), resumed.updates, resumed.round + 1
     else:
-        states = collect([seed + i for i in range(demos)], None, None, 1.0)
+        noisy = _noisy(model.action_space, options.demo_noise, np.random.default_rng([seed, 2]))
+        states = collect([seed + i for i in range(demos)], noisy, None, 1.0)
         if zero_shot and options.callback is not None:
             options.callback(-1, model)
     total = options.epochs * (rounds.iterations + 1)
@@ -375,6 +378,27 @@ def run_rounds(
             if options.callback is not None:
                 options.callback(round_, model)
     return losses, updates
+
+
+def _noisy(space: Any, noise: float, generator: np.random.Generator) -> Choose | None:
+    """The expert's label with noise on it, the action round 0's demos take (DART:
+    Laskey, Lee, Fox, Dragan & Goldberg, "DART: Noise Injection for Robust Imitation
+    Learning", CoRL 2017): the demos then show the expert recovering from the small
+    errors a student makes, and the labels stay the expert's. ``Box``: Gaussian noise of
+    std ``noise`` (in action units), clipped to the space; ``Discrete``: a uniformly
+    random action with probability ``noise``. None for ``noise == 0`` (the expert's own)."""
+    if not noise:
+        return None
+
+    def act(_obs: Any, expert_action: Any) -> Any:
+        if isinstance(space, gym.spaces.Discrete):
+            if generator.random() < noise:
+                return int(space.start + generator.integers(space.n))
+            return expert_action
+        shaken = np.asarray(expert_action) + generator.normal(0.0, noise, space.shape)
+        return np.clip(shaken, space.low, space.high).astype(space.dtype)
+
+    return act
 
 
 def _mixture(student: StudentPolicy, coins: np.random.Generator, beta: float) -> Choose:

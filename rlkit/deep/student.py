@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from rlkit.deep.demos import Demos, Observations, check_positive
 from rlkit.deep.extractor import check_finetune
+from rlkit.deep.keypoints import KeypointHead, check_keypoints, keypoint_loss
 from rlkit.deep.planning import ValueIterationHead, attention_loss, check_plan
 
 if TYPE_CHECKING:
@@ -79,6 +80,10 @@ class DistillOptions:
     #: A value iteration head (``BackboneExtractor(plan=...)``); optional, so callers
     #: without the argument (ensembles, transfer, teachers) build students without it.
     plan: Mapping[str, Any] | None = None
+    #: A keypoint head (``BackboneExtractor(keypoints=...)``); optional as ``plan``.
+    keypoints: Mapping[str, Any] | None = None
+    #: Noise on the actions the expert's demos take (DART); 0: none. Optional as ``plan``.
+    demo_noise: float = 0.0
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> DistillOptions:
@@ -101,11 +106,18 @@ class DistillOptions:
             }
         )
         check_plan(options.plan)
+        check_keypoints(options.keypoints)
         check_finetune(options.finetune)
         epochs = check_positive("epochs", options.epochs)
         batch_size = check_positive("batch_size", options.batch_size)
         if not options.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {options.learning_rate!r}")
+        noise = options.demo_noise
+        if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 1:
+            raise ValueError(
+                f"demo_noise must be a number in [0, 1] (Box: the std of Gaussian noise on "
+                f"the action; Discrete: the chance of a random action), got {noise!r}"
+            )
         return dataclasses.replace(options, epochs=epochs, batch_size=batch_size)
 
     def recorded(self) -> dict[str, Any]:
@@ -117,6 +129,8 @@ class DistillOptions:
             "lora_rank": self.lora_rank,
             "spatial": self.spatial,
             **({} if self.plan is None else {"plan": check_plan(self.plan)}),
+            **({} if self.keypoints is None else {"keypoints": check_keypoints(self.keypoints)}),
+            **({"demo_noise": float(self.demo_noise)} if self.demo_noise else {}),
             "backbone_lr_scale": self.backbone_lr_scale,
             "epochs": self.epochs,
             "batch_size": self.batch_size,
@@ -151,6 +165,7 @@ def make_student(env_id: str, options: DistillOptions) -> PPO:
             "lora_rank": options.lora_rank,
             "spatial": options.spatial,
             **({} if options.plan is None else {"plan": dict(options.plan)}),
+            **({} if options.keypoints is None else {"keypoints": dict(options.keypoints)}),
             "seed": options.seed,
         },
         "backbone_lr_scale": options.backbone_lr_scale,
@@ -242,15 +257,18 @@ def nll_loss(model: PPO, demos: Demos) -> BatchLoss:
     discrete = isinstance(model.action_space, gym.spaces.Discrete)
     device = model.policy.device
 
-    heads = plan_heads(model) if demos.positions is not None else []
+    plans, keypoints = auxiliary_heads(model) if demos.positions is not None else ([], [])
 
     def nll(distribution: Any, index: NDArray[np.int64]) -> torch.Tensor:
         actions = torch.as_tensor(demos.actions[index], device=device)
         loss = -distribution.log_prob(actions.long() if discrete else actions).mean()
-        if heads:
+        if plans or keypoints:
             assert demos.positions is not None
             positions = torch.as_tensor(demos.positions[index], device=device)
-            loss = loss + sum(attention_loss(head, positions) for head in heads)
+            for head in plans:  # the agent's cell: the first point
+                loss = loss + attention_loss(head, positions[:, :2])
+            for finder, weight in keypoints:
+                loss = loss + weight * keypoint_loss(finder, positions)
         return loss
 
     return nll
@@ -259,12 +277,27 @@ def nll_loss(model: PPO, demos: Demos) -> BatchLoss:
 def plan_heads(model: PPO) -> list[ValueIterationHead]:
     """The value iteration head of the extractor the actor reads (the one
     ``get_distribution`` runs), in a list; empty without one."""
+    return auxiliary_heads(model)[0]
+
+
+def auxiliary_heads(
+    model: PPO,
+) -> tuple[list[ValueIterationHead], list[tuple[KeypointHead, float]]]:
+    """The heads with auxiliary losses in the extractor the actor reads (the one
+    ``get_distribution`` runs): its value iteration head and its keypoint head with
+    the loss's weight, each in a list (empty without one)."""
     from rlkit.deep.extractor import BackboneExtractor
 
     extractor = getattr(model.policy, "pi_features_extractor", None)
-    if isinstance(extractor, BackboneExtractor) and extractor.plan_head is not None:
-        return [extractor.plan_head]
-    return []
+    if not isinstance(extractor, BackboneExtractor):
+        return [], []
+    plans = [] if extractor.plan_head is None else [extractor.plan_head]
+    keypoints = (
+        []
+        if extractor.keypoint_head is None
+        else [(extractor.keypoint_head, extractor.keypoint_weight)]
+    )
+    return plans, keypoints
 
 
 def fit(

@@ -243,6 +243,39 @@ def test_dagger_callback_sees_every_round_and_snapshots_stay_put() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "noise"),
+    [(GRID, SMALL, 0.5), ("rlkit/ArmReach-v0", {"max_steps": 8}, 0.3)],
+)
+def test_demo_noise_shakes_the_actions_not_the_labels(
+    env_id: str, kwargs: dict[str, Any], noise: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DART: the demos take noisy actions (other states than the expert's own), every
+    label is still what expert_action() said there, and the same seed shakes alike."""
+    base = gym.make(env_id).unwrapped
+    labels: list[Any] = []
+    original = type(base).expert_action
+
+    def recorded(self: Any) -> Any:
+        labels.append(original(self))
+        return labels[-1]
+
+    monkeypatch.setattr(type(base), "expert_action", recorded)
+    options: dict[str, Any] = {"epochs": 1, "env_kwargs": kwargs, "ppo_kwargs": PPO_KWARGS}
+    clean = behaviour_cloning(env_id, 3, **options)
+    labels.clear()
+    shaken = behaviour_cloning(env_id, 3, demo_noise=noise, **options)
+    assert np.array_equal(np.asarray(shaken.demos.actions), np.asarray(labels))
+    assert len(shaken.demos) != len(clean.demos) or not np.array_equal(
+        np.asarray(shaken.demos.observations), np.asarray(clean.demos.observations)
+    )
+    again = behaviour_cloning(env_id, 3, demo_noise=noise, **options)
+    assert np.array_equal(
+        np.asarray(again.demos.observations), np.asarray(shaken.demos.observations)
+    )
+    assert shaken.config["demo_noise"] == noise and "demo_noise" not in clean.config
+
+
 def test_spatial_head_reaches_the_student() -> None:
     result = bc(2, epochs=1, spatial=2)
     (extractor,) = backbone_extractors(result.model.policy)[:1]
@@ -278,6 +311,9 @@ if "rlkit_test/NoExpert-v0" not in gym.registry:
         (lambda: dagger(GRID, 1, iterations=0), "iterations must be"),
         (lambda: dagger(GRID, 1, rollouts_per_iteration=0), "rollouts_per_iteration must"),
         (lambda: dagger(GRID, 1, beta_decay=1.5), "beta_decay must be in"),
+        (lambda: dagger(GRID, 1, demo_noise=-0.1), r"demo_noise must be a number in \[0, 1\]"),
+        (lambda: behaviour_cloning(GRID, 1, demo_noise=2), "demo_noise must be"),
+        (lambda: behaviour_cloning(GRID, 1, demo_noise=True), "demo_noise must be"),
         (lambda: collect_demos("rlkit_test/NoExpert-v0", 1), "has no expert"),
         (lambda: behaviour_cloning("rlkit_test/NoExpert-v0", 1), "has no expert"),
         (lambda: collect_demos("CartPole-v1", 1), "env_kwargs"),

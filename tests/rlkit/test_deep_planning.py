@@ -31,6 +31,7 @@ from rlkit.deep.student import plan_heads
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 GRID = "rlkit/GridNav-v0"
+ARM = "rlkit/ArmReach-v0"
 #: A 5 x 5 random map, short episodes: the tests run in seconds.
 SMALL = {"size": 5, "max_steps": 12}
 PLAN = {"grid": 5, "iterations": 8, "channels": 4}
@@ -155,19 +156,27 @@ def test_grid_demos_carry_the_agent_position() -> None:
 
 @pytest.mark.parametrize(
     ("env_id", "kwargs"),
-    [("rlkit/ArmReach-v0", {"max_steps": 5}), (GRID, {**SMALL, "view": "agent"})],
+    [
+        ("FrozenLake-v1", {}),
+        (GRID, {**SMALL, "view": "agent", "obs": "pixels"}),
+        (ARM, {"obs": "flat"}),
+    ],
 )
 def test_envs_that_do_not_tell_give_no_positions(env_id: str, kwargs: dict[str, Any]) -> None:
-    assert not tells_position(gym.make(env_id, obs="pixels", **kwargs))
-    assert collect_demos(env_id, 1, env_kwargs=kwargs).positions is None
+    """Envs without a position (FrozenLake), a partial view, or no frame (flat obs)."""
+    assert not tells_position(gym.make(env_id, **kwargs))
+
+
+def test_demos_from_a_partial_view_have_no_positions() -> None:
+    assert collect_demos(GRID, 1, env_kwargs={**SMALL, "view": "agent"}).positions is None
 
 
 def test_positions_survive_concatenation_and_round_checkpoints(tmp_path: Path) -> None:
     grid = collect_demos(GRID, 2, env_kwargs=SMALL)
     both = Demos.concatenate([grid, grid])
     assert both.positions is not None and len(both.positions) == 2 * len(grid)
-    arm = collect_demos("rlkit/ArmReach-v0", 1, env_kwargs={"max_steps": 4})
-    assert Demos.concatenate([arm, arm]).positions is None
+    untold = dataclasses.replace(grid, positions=None)
+    assert Demos.concatenate([grid, untold]).positions is None
     path = tmp_path / "data.pt"
     torch.save(_demos_tensors(grid), path)
     restored = _tensors_demos(torch.load(path, weights_only=True), path)
@@ -242,11 +251,13 @@ def test_cli_plan_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 
 
 def test_options_without_plan_build_plain_students() -> None:
-    """Callers whose signature has no ``plan`` (ensembles, transfer, teachers) still
-    build their options."""
+    """Callers whose signature has no ``plan`` (ensembles, transfer, teachers; nor
+    ``keypoints`` or ``demo_noise``) still build their options."""
     from rlkit.deep.student import DistillOptions
 
-    fields = [f.name for f in dataclasses.fields(DistillOptions) if f.name != "plan"]
+    optional = {"plan", "keypoints", "demo_noise"}
+    fields = [f.name for f in dataclasses.fields(DistillOptions) if f.name not in optional]
     arguments = dict.fromkeys(fields)
     arguments.update(finetune="full", epochs=1, batch_size=1, learning_rate=1.0)
-    assert DistillOptions.of(arguments).plan is None
+    options = DistillOptions.of(arguments)
+    assert options.plan is None and options.keypoints is None and options.demo_noise == 0
