@@ -106,6 +106,28 @@ def test_the_dagger_curve_measures_the_shipped_defaults(learning: ModuleType) ->
         assert agent.kwargs and all(defaults[k] == v for k, v in agent.kwargs.items())
 
 
+@pytest.mark.parametrize(
+    ("env_id", "agent_name", "env_label"),
+    [
+        ("rlkit/GridNav-v0", "dagger-maps", "gridnav-pixels"),
+        ("rlkit/ArmReach-v0", "dagger-arm", "armreach-pixels"),
+    ],
+)
+def test_rlkit_distill_env_defaults_are_what_the_suite_measured(
+    env_id: str, agent_name: str, env_label: str
+) -> None:
+    """rlkit distill's per-env defaults (rlkit/deep/hyperparams/distill.yml) are the
+    kwargs of the learning-suite cell whose numbers the README quotes for them."""
+    from rlkit.deep.distill_cli import env_defaults
+    from rlkit.sweep.schema import load_suite
+
+    suite = load_suite("learning")
+    (agent,) = [a for a in suite.agents if a.name == agent_name]
+    (env,) = [e for e in suite.envs if e.label == env_label]
+    assert env.id == env_id and env_label in agent.envs
+    assert env_defaults(env_id) == agent.kwargs
+
+
 @pytest.mark.parametrize("suite", ["learning", "learning-full"])
 def test_every_encoder_has_the_same_bc_demos_counts(learning: ModuleType, suite: str) -> None:
     """The per-encoder comparison (adapters included, issue #16) needs every encoder's
