@@ -285,23 +285,16 @@ def run_distill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    for key, flag in (("plan", "--plan-grid"), ("keypoints", "--keypoints")):
+    if getattr(args, "demo_noise", None) is not None:
+        common["demo_noise"] = args.demo_noise
+    for key, flag in _NEW_STUDENT_FLAGS.items():
         if key in common and (teacher is not None or init_from is not None):
             print(
-                f"rlkit distill: error: {flag} builds a new student; it does not combine "
-                "with --teacher or --init-from",
+                f"rlkit distill: error: {flag} is for a new student on the planner's demos; "
+                "it does not combine with --teacher or --init-from",
                 file=sys.stderr,
             )
             return 2
-    if getattr(args, "demo_noise", None) is not None:
-        if teacher is not None or init_from is not None:
-            print(
-                "rlkit distill: error: --demo-noise shakes the planner's demos; it does "
-                "not combine with --teacher or --init-from",
-                file=sys.stderr,
-            )
-            return 2
-        common["demo_noise"] = args.demo_noise
     method = args.method if teacher is None else "teacher"
     out: Path = args.out or Path("runs") / f"{_slug(args.env)}__distill-{method}__{args.seed}"
     resume = getattr(args, "resume", False)
@@ -364,6 +357,12 @@ def run_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Arguments for a new student on the planner's demos, and their flags.
+_NEW_STUDENT_FLAGS = {
+    "plan": "--plan-grid",
+    "keypoints": "--keypoints",
+    "demo_noise": "--demo-noise",
+}
 #: Env arguments that leave the task :func:`env_defaults` were measured on as it is.
 _SAME_TASK = {"obs", "max_steps", "render_mode"}
 #: Where :func:`env_defaults` reads (inside the ``rlkit.deep`` package).

@@ -45,6 +45,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rlkit.backbones.layers import spatial_softmax
+from rlkit.deep.planning import head_options
 
 __all__ = ["KEYPOINT_DEFAULTS", "KeypointHead", "check_keypoints", "keypoint_loss"]
 
@@ -69,18 +70,9 @@ def check_keypoints(keypoints: Mapping[str, Any] | None) -> dict[str, Any] | Non
     ...
     ValueError: keypoints['count'] must be an int >= 1, got 0
     """
-    if keypoints is None:
+    checked = head_options("keypoints", keypoints, KEYPOINT_DEFAULTS, "{'count': 8}")
+    if checked is None:
         return None
-    if not isinstance(keypoints, Mapping):
-        raise ValueError(
-            f"keypoints must be a mapping such as {{'count': 8}} or None, got {keypoints!r}"
-        )
-    unknown = sorted(set(keypoints) - set(KEYPOINT_DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"keypoints has unknown keys {unknown}; known: {sorted(KEYPOINT_DEFAULTS)}"
-        )
-    checked = {**KEYPOINT_DEFAULTS, **dict(keypoints)}
     for key in HEAD_KEYS:
         value = checked[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -70,6 +70,23 @@ PLAN_DEFAULTS: dict[str, int | bool] = {
 HEAD_KEYS = ("grid", "iterations", "channels", "actions")
 
 
+def head_options(
+    name: str, given: Mapping[str, Any] | None, defaults: Mapping[str, Any], example: str
+) -> dict[str, Any] | None:
+    """``given`` over ``defaults``, checked to be a mapping with known keys only (a
+    ``ValueError`` naming ``name`` and showing ``example`` otherwise); None stays None.
+    The checks of one head's options start here (:func:`check_plan`,
+    :func:`~rlkit.deep.keypoints.check_keypoints`)."""
+    if given is None:
+        return None
+    if not isinstance(given, Mapping):
+        raise ValueError(f"{name} must be a mapping such as {example} or None, got {given!r}")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ValueError(f"{name} has unknown keys {unknown}; known: {sorted(defaults)}")
+    return {**defaults, **dict(given)}
+
+
 def check_plan(plan: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """``plan`` with its defaults filled in, checked; None stays None.
 
@@ -80,16 +97,9 @@ def check_plan(plan: Mapping[str, Any] | None) -> dict[str, Any] | None:
     ...
     ValueError: plan['grid'] must be an int >= 2, got 0
     """
-    if plan is None:
+    checked = head_options("plan", plan, PLAN_DEFAULTS, "{'grid': 11, 'iterations': 30}")
+    if checked is None:
         return None
-    if not isinstance(plan, Mapping):
-        raise ValueError(
-            f"plan must be a mapping such as {{'grid': 11, 'iterations': 30}} or None, got {plan!r}"
-        )
-    unknown = sorted(set(plan) - set(PLAN_DEFAULTS))
-    if unknown:
-        raise ValueError(f"plan has unknown keys {unknown}; known: {sorted(PLAN_DEFAULTS)}")
-    checked = {**PLAN_DEFAULTS, **dict(plan)}
     if not isinstance(checked["pooled"], bool):
         raise ValueError(f"plan['pooled'] must be True or False, got {checked['pooled']!r}")
     lowest = {"grid": 2, "iterations": 1, "channels": 1, "actions": 1}

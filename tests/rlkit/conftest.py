@@ -51,6 +51,39 @@ def rlkit_distill(capsys: pytest.CaptureFixture[str]) -> DistillCommand:
     return run
 
 
+#: ``(run, called)`` of :func:`faked_distill`.
+FakedDistill = tuple[Callable[[list[str]], int], dict[str, Any]]
+
+
+@pytest.fixture
+def faked_distill(monkeypatch: pytest.MonkeyPatch) -> FakedDistill:
+    """``(run, called)``: ``run(argv)`` parses and runs ``rlkit distill`` (``argv``
+    starts with ``"distill"``) with ``dagger`` and ``behaviour_cloning`` replaced by a
+    fake that records its keyword arguments in ``called`` (cleared first) and stops
+    with a ``ValueError``, so a run returns exit status 2 without training."""
+    import rlkit.deep.distill as distill
+    from rlkit.deep.distill_cli import add_distill_parser
+
+    parser = argparse.ArgumentParser(prog="rlkit")
+    add_distill_parser(parser.add_subparsers(dest="command", required=True))
+    called: dict[str, Any] = {}
+
+    def fake(env_id: str, **kwargs: Any) -> None:
+        called.clear()
+        called.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(distill, "dagger", fake)
+    monkeypatch.setattr(distill, "behaviour_cloning", fake)
+
+    def run(argv: list[str]) -> int:
+        called.clear()
+        args = parser.parse_args(argv)
+        return int(args.func(args))
+
+    return run, called
+
+
 @pytest.fixture(scope="module")
 def pretrained() -> dict[str, Any]:
     """The shipped backbone's weights (a state dict of tensors), as ``load_backbone``

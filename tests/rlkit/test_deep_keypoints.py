@@ -3,9 +3,8 @@ the extractor, the demos and the distillation loss."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -17,10 +16,13 @@ import envs  # noqa: F401  (registers rlkit/*)
 from envs.arm.drawing import COLORS
 from rlkit.deep.demos import agent_position, collect_demos, tells_position
 from rlkit.deep.distill import DistillResult, behaviour_cloning
-from rlkit.deep.distill_cli import add_distill_parser
+from rlkit.deep.distill_cli import env_defaults
 from rlkit.deep.extractor import BackboneExtractor
 from rlkit.deep.keypoints import KEYPOINT_DEFAULTS, KeypointHead, check_keypoints, keypoint_loss
 from rlkit.deep.student import auxiliary_heads
+
+if TYPE_CHECKING:
+    from tests.rlkit.conftest import FakedDistill
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -207,52 +209,24 @@ def test_saved_student_keeps_its_keypoint_head(reached: DistillResult, tmp_path:
     assert auxiliary_heads(loaded)[1][0][0].count == 4
 
 
-def test_cli_keypoints_flag(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import rlkit.deep.distill as distill
-
-    parser = argparse.ArgumentParser(prog="rlkit")
-    add_distill_parser(parser.add_subparsers(dest="command", required=True))
-    called: dict[str, Any] = {}
-
-    def fake(env_id: str, **kwargs: Any) -> DistillResult:
-        called.clear()
-        called.update(kwargs)
-        raise ValueError("stop here")
-
-    monkeypatch.setattr(distill, "dagger", fake)
+def test_cli_keypoints_flag(faked_distill: FakedDistill, tmp_path: Path) -> None:
+    run, called = faked_distill
     base = ["distill", "--env", ARM, "--out", str(tmp_path)]
-    args = parser.parse_args([*base, "--keypoints", "6"])
-    assert args.func(args) == 2 and called["keypoints"] == {"count": 6}
-    args = parser.parse_args([*base, "--keypoints", "0"])  # none, the env's default too
-    assert args.func(args) == 2 and "keypoints" not in called
-    args = parser.parse_args([*base, "--keypoints", "6", "--teacher", str(tmp_path / "t.zip")])
-    assert args.func(args) == 2
+    assert run([*base, "--keypoints", "6"]) == 2 and called["keypoints"] == {"count": 6}
+    assert run([*base, "--keypoints", "0"]) == 2  # none, the env's default neither
+    assert "keypoints" not in called and called["demos"] == env_defaults(ARM)["demos"]
+    assert run([*base, "--keypoints", "6", "--teacher", str(tmp_path / "t.zip")]) == 2
+    assert not called  # refused before training
 
 
-def test_cli_arm_defaults_and_demo_noise_flag(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_cli_arm_defaults_and_demo_noise_flag(faked_distill: FakedDistill, tmp_path: Path) -> None:
     """rlkit/ArmReach-v0 takes its measured defaults (keypoint head, noisy demos);
     --demo-noise wins over them and refuses --teacher (no planner demos to shake)."""
-    import rlkit.deep.distill as distill
-    from rlkit.deep.distill_cli import env_defaults
-
-    parser = argparse.ArgumentParser(prog="rlkit")
-    add_distill_parser(parser.add_subparsers(dest="command", required=True))
-    called: dict[str, Any] = {}
-
-    def fake(env_id: str, **kwargs: Any) -> DistillResult:
-        called.clear()
-        called.update(kwargs)
-        raise ValueError("stop here")
-
-    monkeypatch.setattr(distill, "dagger", fake)
+    run, called = faked_distill
     defaults = env_defaults(ARM)
     base = ["distill", "--env", ARM, "--out", str(tmp_path)]
-    args = parser.parse_args(base)
-    assert args.func(args) == 2 and {k: called[k] for k in defaults} == defaults
+    assert run(base) == 2 and {k: called[k] for k in defaults} == defaults
     assert called["keypoints"]["count"] >= 3 and called["demo_noise"] > 0
-    args = parser.parse_args([*base, "--demo-noise", "0"])
-    assert args.func(args) == 2 and called["demo_noise"] == 0
-    args = parser.parse_args([*base, "--demo-noise", "0.1", "--teacher", str(tmp_path / "t.zip")])
-    assert args.func(args) == 2
+    assert run([*base, "--demo-noise", "0"]) == 2 and called["demo_noise"] == 0
+    assert run([*base, "--demo-noise", "0.1", "--teacher", str(tmp_path / "t.zip")]) == 2
+    assert not called
