@@ -41,6 +41,8 @@ Distilling the planner (``rlkit distill``)
       fitting.
     - :mod:`rlkit.deep.rounds`: the rounds both methods run, and
       :class:`DistillResult`.
+    - :mod:`rlkit.deep.mixtures`: the actions the rounds' episodes take (the expert's
+      with DART noise, expert-or-student coins).
     - :mod:`rlkit.deep.distill_cli`: the ``rlkit distill`` command (no torch import).
     - :mod:`rlkit.deep.teacher`, :mod:`rlkit.deep.teacher_rollouts`,
       :mod:`rlkit.deep.teacher_student`: :func:`distil_teacher` (``rlkit distill

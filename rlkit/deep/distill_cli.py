@@ -270,8 +270,7 @@ def run_distill(args: argparse.Namespace) -> int:
         "lora_rank": args.lora_rank,
         **_adapter_size(args),
         "spatial": args.spatial,
-        **_plan(args),
-        **_keypoints(args),
+        **_heads(args),
         "batch_size": args.batch_size,
         "seed": args.seed,
         "device": args.device,
@@ -387,15 +386,12 @@ def env_defaults(env_id: str) -> dict[str, Any]:
     return dict(table.get(env_id) or {})
 
 
-def _plan(args: argparse.Namespace) -> dict[str, Any]:
-    """``{"plan": ...}`` for :func:`~rlkit.deep.distill.dagger` when ``--plan-grid``."""
-    if not getattr(args, "plan_grid", 0):  # not given, or 0: none
-        return {}
-    return {"plan": {"grid": args.plan_grid, "iterations": args.plan_iterations}}
-
-
-def _keypoints(args: argparse.Namespace) -> dict[str, Any]:
-    """``{"keypoints": ...}`` for :func:`~rlkit.deep.distill.dagger` when ``--keypoints``."""
-    if not getattr(args, "keypoints", 0):  # not given, or 0: none
-        return {}
-    return {"keypoints": {"count": args.keypoints}}
+def _heads(args: argparse.Namespace) -> dict[str, Any]:
+    """``plan`` and ``keypoints`` for :func:`~rlkit.deep.distill.dagger`, those whose
+    flag (``--plan-grid``, ``--keypoints``) is given and not 0."""
+    heads: dict[str, Any] = {}
+    if getattr(args, "plan_grid", 0):
+        heads["plan"] = {"grid": args.plan_grid, "iterations": args.plan_iterations}
+    if getattr(args, "keypoints", 0):
+        heads["keypoints"] = {"count": args.keypoints}
+    return heads

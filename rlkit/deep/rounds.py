@@ -22,16 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 
 from rlkit.deep.demos import Demos, check_positive, labelled_rollouts, make_expert_env
+from rlkit.deep.mixtures import Choose, mixture, noisy_expert
 from rlkit.deep.round_checkpoints import RoundCheckpoints, RoundState
 from rlkit.deep.student import (
     DistillOptions,
     Minibatches,
-    StudentPolicy,
     greedy,
     make_optimizer,
     make_student,
@@ -54,8 +53,6 @@ __all__ = [
     "run_rounds",
 ]
 
-#: ``choose(obs, expert_action)``: the action a round's rollouts take.
-Choose = Callable[[Any, Any], Any]
 
 #: ``collect(seeds, choose, stop_on_repeat, beta)``: play one labelled episode per reset
 #: seed (``choose=None``: the expert's own, round 0), add them to the data and return
@@ -318,11 +315,11 @@ def run_rounds(
     returns the loss of every epoch and the updates made.
 
     Round 0 collects the expert's own episodes (seeds ``seed .. seed + demos - 1``,
-    ``choose=None``; with ``options.demo_noise`` the actions taken are the expert's with
-    noise on them, from a numpy stream seeded ``[seed, 2]``: :func:`_noisy`); round ``i``
-    plays ``rollouts_per_iteration`` more episodes (seeds run on) of the mixture that
-    follows the expert with probability ``beta_decay ** i`` (a coin of a numpy stream seeded
-    ``[seed, 1]``) and the student's greedy action otherwise. After each collection
+    ``choose=None``; with ``options.demo_noise`` the expert's actions with noise on them,
+    :func:`~rlkit.deep.mixtures.noisy_expert`, from a numpy stream seeded ``[seed, 2]``);
+    round ``i`` plays ``rollouts_per_iteration`` more episodes (seeds run on) of the mixture
+    that follows the expert with probability ``beta_decay ** i`` (a coin of a numpy stream
+    seeded ``[seed, 1]``) and the student's greedy action otherwise. After each collection
     ``fit_all`` trains on all the data (:class:`~rlkit.deep.student.Minibatches`: one Adam
     optimizer of :func:`~rlkit.deep.student.make_optimizer`, one minibatch-order generator
     seeded ``seed``, ``options.epochs`` and ``batch_size``). ``zero_shot``: also
@@ -346,7 +343,9 @@ def run_rounds(
         resumed.apply(model, optimizer, generator, coins)
         losses, updates, first_round = list(resumed.losses), resumed.updates, resumed.round + 1
     else:
-        noisy = _noisy(model.action_space, options.demo_noise, np.random.default_rng([seed, 2]))
+        noisy = noisy_expert(
+            model.action_space, options.demo_noise, np.random.default_rng([seed, 2])
+        )
         states = collect([seed + i for i in range(demos)], noisy, None, 1.0)
         if zero_shot and options.callback is not None:
             options.callback(-1, model)
@@ -368,8 +367,8 @@ def run_rounds(
                 beta = rounds.beta_decay**round_
                 first = seed + demos + (round_ - 1) * rounds.rollouts_per_iteration
                 seeds = list(range(first, first + rounds.rollouts_per_iteration))
-                mixture = _mixture(student, coins, beta)
-                states = collect(seeds, mixture, rounds.stop_on_repeat, beta)
+                choose = mixture(student, coins, beta)
+                states = collect(seeds, choose, rounds.stop_on_repeat, beta)
             updates += fit_all(batches)
             if on_round is not None:
                 on_round(RoundState.capture(
@@ -378,34 +377,3 @@ def run_rounds(
             if options.callback is not None:
                 options.callback(round_, model)
     return losses, updates
-
-
-def _noisy(space: Any, noise: float, generator: np.random.Generator) -> Choose | None:
-    """The expert's label with noise on it, the action round 0's demos take (DART:
-    Laskey, Lee, Fox, Dragan & Goldberg, "DART: Noise Injection for Robust Imitation
-    Learning", CoRL 2017): the demos then show the expert recovering from the small
-    errors a student makes, and the labels stay the expert's. ``Box``: Gaussian noise of
-    std ``noise`` (in action units), clipped to the space; ``Discrete``: a uniformly
-    random action with probability ``noise``. None for ``noise == 0`` (the expert's own)."""
-    if not noise:
-        return None
-
-    def act(_obs: Any, expert_action: Any) -> Any:
-        if isinstance(space, gym.spaces.Discrete):
-            if generator.random() < noise:
-                return int(space.start + generator.integers(space.n))
-            return expert_action
-        shaken = np.asarray(expert_action) + generator.normal(0.0, noise, space.shape)
-        return np.clip(shaken, space.low, space.high).astype(space.dtype)
-
-    return act
-
-
-def _mixture(student: StudentPolicy, coins: np.random.Generator, beta: float) -> Choose:
-    """The expert's label with probability ``beta`` (a coin of ``coins``), else the
-    student's greedy action."""
-
-    def act(obs: Any, expert_action: Any) -> Any:
-        return expert_action if coins.random() < beta else student(obs)
-
-    return act
