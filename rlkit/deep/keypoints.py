@@ -20,9 +20,11 @@ alone teach the keypoints slowly; training adds the true positions the env repor
 the joints) as regression targets of the first keypoints (:func:`keypoint_loss`):
 privileged state used in training only ("Learning by Cheating", Chen, Zhou, Koltun &
 Krähenbühl, CoRL 2019). The other keypoints are free. Acting and evaluation see pixels
-alone. On ArmReach pixels, behaviour cloning from 400 demos with this head and loss
-reached 0.95 held-out success (keypoint error 0.9 pixels RMS) where the backbone's
-features gave 0.25.
+alone. On ArmReach pixels, DAgger with this head and noisy demos (the ``dagger-arm``
+cells of ``benchmarks/suites/learning.yaml``) reached IQM success 0.93 [0.87, 0.95] on
+held-out episodes over 5 seeds, where the backbone's features gave 0.25; on held-out
+frames one such student placed the end effector within 0.7 pixels (median), the elbow
+within 1.3 and the goal within 2.1 (small, and hidden under the effector as it arrives).
 
 Examples
 --------
