@@ -388,36 +388,25 @@ def test_cli_defaults_are_the_functions_own(
 
 
 def test_cli_per_env_defaults_and_flags_over_them(
-    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    faked_distill: tuple[Callable[[list[str]], int], dict[str, Any]], tmp_path: Path
 ) -> None:
     """rlkit/GridNav-v0 (a new map every episode) takes the measured defaults of
     rlkit/deep/hyperparams/distill.yml; every flag given wins over them."""
-    import rlkit.deep.distill as distill
     from rlkit.deep.distill_cli import env_defaults
 
-    called: dict[str, Any] = {}
-
-    def fake(env_id: str, **kwargs: Any) -> DistillResult:
-        called.clear()
-        called.update(kwargs)
-        raise ValueError("stop here")
-
-    monkeypatch.setattr(distill, "dagger", fake)
+    run, called = faked_distill
     defaults = env_defaults(GRID)
     assert defaults["plan"]["grid"] == 11
-    args = parser.parse_args(["distill", "--env", GRID, "--out", str(tmp_path)])
-    assert args.func(args) == 2
+    assert run(["distill", "--env", GRID, "--out", str(tmp_path)]) == 2
     assert {k: called[k] for k in defaults} == defaults
     argv = ["distill", "--env", GRID, "--out", str(tmp_path), "--demos", "7"]
-    args = parser.parse_args([*argv, "--learning-rate", "0.01", "--plan-grid", "0"])
-    assert args.func(args) == 2
+    assert run([*argv, "--learning-rate", "0.01", "--plan-grid", "0"]) == 2
     assert called["demos"] == 7 and called["learning_rate"] == 0.01 and "plan" not in called
     assert called["epochs"] == defaults["epochs"]
-    args = parser.parse_args(["distill", "--env", GRID, "--env-kwarg", "size=5"])
-    assert args.func(args) == 2 and "plan" not in called  # another map: not measured
-    args = parser.parse_args(["distill", "--env", GRID, "--method", "bc", "--out", str(tmp_path)])
-    monkeypatch.setattr(distill, "behaviour_cloning", fake)
-    assert args.func(args) == 2 and "plan" not in called  # the defaults are DAgger's
+    assert run(["distill", "--env", GRID, "--env-kwarg", "size=5"]) == 2
+    assert "plan" not in called  # another map: not measured
+    assert run(["distill", "--env", GRID, "--method", "bc", "--out", str(tmp_path)]) == 2
+    assert called and "plan" not in called  # the defaults are DAgger's
 
 
 def test_cli_bad_env_is_one_line(
