@@ -72,18 +72,13 @@ def check_keypoints(keypoints: Mapping[str, Any] | None) -> dict[str, Any] | Non
     ...
     ValueError: keypoints['count'] must be an int >= 1, got 0
     """
-    checked = head_options("keypoints", keypoints, KEYPOINT_DEFAULTS, "{'count': 8}")
+    ints = dict.fromkeys(HEAD_KEYS, 1)
+    checked = head_options("keypoints", keypoints, KEYPOINT_DEFAULTS, "{'count': 8}", ints)
     if checked is None:
         return None
-    for key in HEAD_KEYS:
-        value = checked[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"keypoints[{key!r}] must be an int >= 1, got {value!r}")
     weight = checked["weight"]
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight >= 0:
         raise ValueError(f"keypoints['weight'] must be a number >= 0, got {weight!r}")
-    if not isinstance(checked["pooled"], bool):
-        raise ValueError(f"keypoints['pooled'] must be True or False, got {checked['pooled']!r}")
     checked["weight"] = float(weight)
     return checked
 

@@ -71,11 +71,16 @@ HEAD_KEYS = ("grid", "iterations", "channels", "actions")
 
 
 def head_options(
-    name: str, given: Mapping[str, Any] | None, defaults: Mapping[str, Any], example: str
+    name: str,
+    given: Mapping[str, Any] | None,
+    defaults: Mapping[str, Any],
+    example: str,
+    ints: Mapping[str, int],
 ) -> dict[str, Any] | None:
-    """``given`` over ``defaults``, checked to be a mapping with known keys only (a
-    ``ValueError`` naming ``name`` and showing ``example`` otherwise); None stays None.
-    The checks of one head's options start here (:func:`check_plan`,
+    """``given`` over ``defaults``, checked: a mapping with known keys only, ``pooled``
+    True or False, each key of ``ints`` an int at least its value there (a
+    ``ValueError`` naming ``name`` and the key otherwise; ``example`` shows a good
+    mapping); None stays None. The checks both heads share (:func:`check_plan`,
     :func:`~rlkit.deep.keypoints.check_keypoints`)."""
     if given is None:
         return None
@@ -84,7 +89,14 @@ def head_options(
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise ValueError(f"{name} has unknown keys {unknown}; known: {sorted(defaults)}")
-    return {**defaults, **dict(given)}
+    checked = {**defaults, **dict(given)}
+    if not isinstance(checked["pooled"], bool):
+        raise ValueError(f"{name}['pooled'] must be True or False, got {checked['pooled']!r}")
+    for key, lowest in ints.items():
+        value = checked[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+            raise ValueError(f"{name}[{key!r}] must be an int >= {lowest}, got {value!r}")
+    return checked
 
 
 def check_plan(plan: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -97,17 +109,8 @@ def check_plan(plan: Mapping[str, Any] | None) -> dict[str, Any] | None:
     ...
     ValueError: plan['grid'] must be an int >= 2, got 0
     """
-    checked = head_options("plan", plan, PLAN_DEFAULTS, "{'grid': 11, 'iterations': 30}")
-    if checked is None:
-        return None
-    if not isinstance(checked["pooled"], bool):
-        raise ValueError(f"plan['pooled'] must be True or False, got {checked['pooled']!r}")
     lowest = {"grid": 2, "iterations": 1, "channels": 1, "actions": 1}
-    for key in HEAD_KEYS:
-        value = checked[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < lowest[key]:
-            raise ValueError(f"plan[{key!r}] must be an int >= {lowest[key]}, got {value!r}")
-    return checked
+    return head_options("plan", plan, PLAN_DEFAULTS, "{'grid': 11, 'iterations': 30}", lowest)
 
 
 #: Kernel positions (row-major in 3 x 3) of the moves up, down, left, right and the
