@@ -15,15 +15,16 @@ Graph search
 
 Grid maps (``GridMap`` = ``GridBase`` + ``GridMoves`` + planning)
     ``grid_text``: ASCII maps and MovingAI ``.map`` text to and from plain arrays.
-    ``grid_backends``: the searches behind ``GridMap.plan``: the compiled A* (the C
-    extension ``_gridsearch``, built from ``_gridsearch.c``), scipy's bounded Dijkstra,
-    ``BACKENDS``.
+    ``grid_backends``: the searches behind ``GridMap.plan``: the compiled A* and jump
+    point search (the C extension ``_gridsearch``, built from ``_gridsearch.c``), scipy's
+    bounded Dijkstra, ``BACKENDS``.
+    ``grid_plan``: ``Plan``, what ``GridMap.plan`` returns (its path unpacked on first read).
     ``grid_base``: ``GridBase``: occupancy and terrain checks, ``from_ascii``,
     ``to_ascii``, ``from_movingai``, equality, pickling, single cells (``check_cell``).
     ``grid_moves``: ``GridMoves``: the move rules, ``MOVES_4``, ``MOVES_8``,
     ``move_cost``, ``path_cost``, ``move_table`` (``MoveTable``), ``csgraph``,
     ``to_networkx``.
-    ``grid``: ``GridMap`` and ``Plan``: ``plan``, ``distance_field``, ``heuristic``.
+    ``grid``: ``GridMap``: ``plan``, ``plan_many``, ``distance_field``, ``heuristic``.
     ``movingai``: the benchmark files: ``read_map``, ``write_map``, ``read_scen``,
     ``Scenario``.
 

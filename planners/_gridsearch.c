@@ -26,6 +26,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -121,7 +122,7 @@ typedef struct {
     int conn;
     double scale;
     Cell *cells;
-    Heap heap;
+    Heap *heap; /* the workspace's, reused between queries */
 } Search;
 
 /* ------------------------------------------------------------------ A* */
@@ -132,7 +133,7 @@ static int astar(Search *q, int64_t start, int64_t goal, uint32_t mark, double *
     const uint32_t OPEN = mark, CLOSED = mark + 1;
     const int64_t cols = q->cols, gr = goal / cols, gc = goal % cols;
     Cell *cells = q->cells;
-    Heap *heap = &q->heap;
+    Heap *heap = q->heap;
     int64_t offset[8];
     double step[8];
     for (int k = 0; k < 8; k++) {
@@ -304,7 +305,7 @@ static int jps(Search *q, int64_t start, int64_t goal, uint32_t mark, double *co
     const uint32_t OPEN = mark, CLOSED = mark + 1;
     const int64_t cols = q->cols, gr = goal / cols, gc = goal % cols;
     Cell *cells = q->cells;
-    Heap *heap = &q->heap;
+    Heap *heap = q->heap;
     int64_t expanded = 0;
     heap->size = 0;
     cells[start].g = 0.0;
@@ -392,160 +393,283 @@ static int run_query(Search *q, int64_t start, int64_t goal, uint32_t mark, doub
 
 /* ------------------------------------------------------------------ Python interface */
 
-/* Bytes of the JPS bitmaps of a rows x cols map (see Lines); fills words[4] when given. */
+/*
+ * Two types. A Workspace per map holds what every query of the map reuses: the per-cell
+ * records, the next stamp, the open list, and a lock, as the queries of several threads
+ * take turns. A Route is one way of searching a map (kind, connectivity and the arrays
+ * the search reads), with the buffers of those arrays held for its lifetime, so that a
+ * query parses no argument list and exports no buffer: on a 32 x 32 map the search
+ * itself takes about a microsecond, and GridMap.plan's Python around it used to take
+ * more. Route.plan also checks the cells (a pair of ints on the map and free; anything
+ * else is left to the caller, whose checks word the errors) and builds the Plan.
+ */
+
+/* Maps from this many cells up let other threads run during a search; on smaller ones a
+ * search takes microseconds, less than handing the interpreter lock over and back. */
+#define RELEASE_GIL_CELLS 4096
+
+typedef struct {
+    PyObject_HEAD
+    Cell *cells; /* n_cells records, allocated on the first query */
+    int64_t n_cells;
+    unsigned long long mark; /* the stamp the next query starts from */
+    Heap heap;
+    PyThread_type_lock lock;
+} Workspace;
+
+static PyObject *workspace_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    Py_ssize_t n_cells;
+    static char *names[] = {"n_cells", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n", names, &n_cells)) return NULL;
+    if (n_cells < 1 || (unsigned long long)n_cells > 0xFFFFFFFFull) {
+        PyErr_Format(PyExc_ValueError, "a workspace holds 1 to 2**32 - 1 cells, got %zd", n_cells);
+        return NULL;
+    }
+    Workspace *ws = (Workspace *)type->tp_alloc(type, 0);
+    if (ws == NULL) return NULL;
+    ws->n_cells = n_cells;
+    ws->mark = 1;
+    ws->lock = PyThread_allocate_lock();
+    if (ws->lock == NULL) {
+        Py_DECREF(ws);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)ws;
+}
+
+static void workspace_dealloc(Workspace *ws) {
+    free(ws->cells);
+    free(ws->heap.items);
+    if (ws->lock) PyThread_free_lock(ws->lock);
+    Py_TYPE(ws)->tp_free((PyObject *)ws);
+}
+
+/* Takes the lock, letting other threads run while it waits. */
+static void workspace_acquire(Workspace *ws) {
+    if (!PyThread_acquire_lock(ws->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(ws->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+/* The stamps of one query (mark and mark + 1), all records cleared to start over near
+ * 2**32; -1 when out of memory. Call with the lock held. */
+static int64_t take_mark(Workspace *ws) {
+    if (ws->cells == NULL && (ws->cells = calloc((size_t)ws->n_cells, sizeof(Cell))) == NULL)
+        return -1;
+    if (ws->mark < 1 || ws->mark + 2 > 0xFFFFFFFFull) {
+        memset(ws->cells, 0, (size_t)ws->n_cells * sizeof(Cell));
+        ws->mark = 1;
+    }
+    int64_t mark = (int64_t)ws->mark;
+    ws->mark += 2;
+    return mark;
+}
+
+static PyMemberDef workspace_members[] = {
+    {"mark", T_ULONGLONG, offsetof(Workspace, mark), 0,
+     "the stamp the next query starts from (it starts over near 2**32)"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject WorkspaceType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "planners._gridsearch.Workspace",
+    .tp_basicsize = sizeof(Workspace),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Workspace(n_cells)\n--\n\nThe per-cell records, stamps, open list and lock that "
+              "every query of one map reuses.",
+    .tp_new = workspace_new,
+    .tp_dealloc = (destructor)workspace_dealloc,
+    .tp_members = workspace_members,
+};
+
+/* Bytes of the JPS bitmaps of a rows x cols map (see Lines); fills words[4]. */
 static Py_ssize_t lines_bytes(int64_t rows, int64_t cols, int64_t *words) {
     int64_t along_rows = (cols + 2 + 63) / 64 + 1, along_cols = (rows + 2 + 63) / 64 + 1;
-    if (words) {
-        words[0] = words[1] = along_rows;
-        words[2] = words[3] = along_cols;
-    }
+    words[0] = words[1] = along_rows;
+    words[2] = words[3] = along_cols;
     return (Py_ssize_t)(8 * (2 * (rows + 2) * along_rows + 2 * (cols + 2) * along_cols));
 }
 
 typedef struct {
-    Py_buffer grid, terrain, work;
-} Views;
+    PyObject_HEAD
+    Workspace *ws;
+    PyObject *plan_type; /* planners.grid_plan.Plan */
+    Py_buffer grid, terrain, occupancy;
+    Search q; /* all but the records and the open list, which are the workspace's */
+    int release_gil;
+} Route;
 
-static void release(Views *v) {
-    if (v->grid.obj) PyBuffer_Release(&v->grid);
-    if (v->terrain.obj) PyBuffer_Release(&v->terrain);
-    if (v->work.obj) PyBuffer_Release(&v->work);
+static PyObject *name_cells, *name_path, *name_cost, *name_expanded; /* interned */
+
+static void route_dealloc(Route *r) {
+    if (r->grid.obj) PyBuffer_Release(&r->grid);
+    if (r->terrain.obj) PyBuffer_Release(&r->terrain);
+    if (r->occupancy.obj) PyBuffer_Release(&r->occupancy);
+    Py_XDECREF(r->ws);
+    Py_XDECREF(r->plan_type);
+    Py_TYPE(r)->tp_free((PyObject *)r);
 }
 
-/* Checks the arguments common to both calls and fills q; 0 on success, -1 with an error. */
-static int setup(Search *q, Views *v, int kind, PyObject *grid, PyObject *terrain, Py_ssize_t rows,
-                 Py_ssize_t cols, int conn, double scale, PyObject *work) {
-    memset(q, 0, sizeof(*q));
+static PyObject *route_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *ws, *grid, *terrain, *occupancy, *plan_type;
+    Py_ssize_t rows, cols;
+    int kind, conn;
+    double scale;
+    static char *names[] = {"workspace", "kind", "grid", "terrain", "occupancy", "rows",
+                            "cols", "connectivity", "scale", "plan_type", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!iOOOnnidO!", names, &WorkspaceType, &ws,
+                                     &kind, &grid, &terrain, &occupancy, &rows, &cols, &conn,
+                                     &scale, &PyType_Type, &plan_type))
+        return NULL;
     int64_t n = (int64_t)rows * (int64_t)cols;
-    if (rows < 1 || cols < 1 || n > 0xFFFFFFFFll || (conn != 4 && conn != 8) ||
+    if (rows < 1 || cols < 1 || n != ((Workspace *)ws)->n_cells || (conn != 4 && conn != 8) ||
         (kind != KIND_ASTAR && kind != KIND_JPS) || (kind == KIND_JPS && conn != 8)) {
         PyErr_SetString(PyExc_ValueError, "bad grid search arguments");
-        return -1;
+        return NULL;
     }
-    if (PyObject_GetBuffer(grid, &v->grid, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    Route *r = (Route *)type->tp_alloc(type, 0);
+    if (r == NULL) return NULL;
+    r->ws = (Workspace *)Py_NewRef(ws);
+    r->plan_type = Py_NewRef(plan_type);
+    Search *q = &r->q;
+    if (PyObject_GetBuffer(grid, &r->grid, PyBUF_C_CONTIGUOUS) < 0) goto fail;
     Py_ssize_t want = kind == KIND_JPS ? lines_bytes(rows, cols, q->words) : (Py_ssize_t)n;
-    if (v->grid.len != want) {
-        PyErr_Format(PyExc_ValueError, "grid buffer has %zd bytes, expected %zd", v->grid.len, want);
-        return -1;
+    if (r->grid.len != want) {
+        PyErr_Format(PyExc_ValueError, "grid buffer has %zd bytes, expected %zd", r->grid.len, want);
+        goto fail;
     }
     if (terrain != Py_None) {
-        if (PyObject_GetBuffer(terrain, &v->terrain, PyBUF_C_CONTIGUOUS) < 0) return -1;
-        if (v->terrain.len != n * (Py_ssize_t)sizeof(double)) {
+        if (PyObject_GetBuffer(terrain, &r->terrain, PyBUF_C_CONTIGUOUS) < 0) goto fail;
+        if (r->terrain.len != n * (Py_ssize_t)sizeof(double)) {
             PyErr_SetString(PyExc_ValueError, "terrain buffer size does not match rows * cols");
-            return -1;
+            goto fail;
         }
     }
-    if (PyObject_GetBuffer(work, &v->work, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) return -1;
-    if (v->work.len != n * (Py_ssize_t)sizeof(Cell)) {
-        PyErr_Format(PyExc_ValueError, "work buffer has %zd bytes, expected %zd", v->work.len,
-                     n * (Py_ssize_t)sizeof(Cell));
-        return -1;
+    if (PyObject_GetBuffer(occupancy, &r->occupancy, PyBUF_C_CONTIGUOUS) < 0) goto fail;
+    if (r->occupancy.len != n) {
+        PyErr_SetString(PyExc_ValueError, "occupancy must hold rows * cols bytes");
+        goto fail;
     }
     q->kind = kind;
-    q->moves = (const uint8_t *)v->grid.buf;
+    q->moves = (const uint8_t *)r->grid.buf;
     if (kind == KIND_JPS) {
-        const uint64_t *base = (const uint64_t *)v->grid.buf;
-        q->bits[0] = base;
+        q->bits[0] = (const uint64_t *)r->grid.buf;
         q->bits[1] = q->bits[0] + (rows + 2) * q->words[0];
         q->bits[2] = q->bits[1] + (rows + 2) * q->words[1];
         q->bits[3] = q->bits[2] + (cols + 2) * q->words[2];
     }
-    q->terrain = v->terrain.obj ? (const double *)v->terrain.buf : NULL;
+    q->terrain = r->terrain.obj ? (const double *)r->terrain.buf : NULL;
     q->rows = rows;
     q->cols = cols;
     q->conn = conn;
     q->scale = scale;
-    q->cells = (Cell *)v->work.buf;
-    return 0;
+    q->heap = &r->ws->heap;
+    r->release_gil = n >= RELEASE_GIL_CELLS;
+    return (PyObject *)r;
+fail:
+    Py_DECREF(r);
+    return NULL;
 }
 
-static PyObject *gridsearch_search(PyObject *self, PyObject *args) {
-    PyObject *grid, *terrain, *work;
-    Py_ssize_t rows, cols, start, goal;
-    int kind, conn;
-    double scale;
-    unsigned long mark;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "iOOnnnnidOk", &kind, &grid, &terrain, &rows, &cols, &start, &goal,
-                          &conn, &scale, &work, &mark))
+/* One query, with the workspace's lock held: 1 found, 0 not, -1 out of memory. */
+static int route_query(Route *r, int64_t start, int64_t goal, double *cost, int64_t *expanded) {
+    int64_t mark = take_mark(r->ws);
+    if (mark < 0) return -1;
+    r->q.cells = r->ws->cells;
+    return run_query(&r->q, start, goal, (uint32_t)mark, cost, expanded);
+}
+
+/* The flat index of cell when it is a (row, col) tuple or list of ints on the map and
+ * free; 0 (no error set) when it is anything else. */
+static int free_cell(const Route *r, PyObject *cell, int64_t *flat) {
+    if (!(PyTuple_CheckExact(cell) || PyList_CheckExact(cell)) ||
+        PySequence_Fast_GET_SIZE(cell) != 2)
+        return 0;
+    PyObject **items = PySequence_Fast_ITEMS(cell);
+    if (!PyLong_Check(items[0]) || !PyLong_Check(items[1])) return 0;
+    int over_r, over_c;
+    long long row = PyLong_AsLongLongAndOverflow(items[0], &over_r);
+    long long col = PyLong_AsLongLongAndOverflow(items[1], &over_c);
+    if (over_r || over_c || row < 0 || row >= r->q.rows || col < 0 || col >= r->q.cols) return 0;
+    *flat = row * r->q.cols + col;
+    return !((const uint8_t *)r->occupancy.buf)[*flat];
+}
+
+/* The path the last query found, its cells as (row, col) int64 pairs in bytes (not a
+ * container: allocating it never starts the garbage collector, whose finalizers could
+ * plan on this map while the lock is held). */
+static PyObject *packed_path(Route *r, int64_t start, int64_t goal) {
+    int64_t n = path_length(&r->q, start, goal);
+    PyObject *cells = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 2 * sizeof(int64_t)));
+    if (cells != NULL) path_cells(&r->q, start, goal, n, (int64_t *)PyBytes_AS_STRING(cells));
+    return cells;
+}
+
+/* A Plan (planners.grid_plan) of packed cells, the list of tuples left to Plan.path,
+ * built when first read. As object.__new__ and object.__setattr__ (a Plan is frozen),
+ * without the Python calls. Steals the reference to cells. */
+static PyObject *new_plan(Route *r, PyObject *cells, double cost, int64_t expanded) {
+    PyTypeObject *type = (PyTypeObject *)r->plan_type;
+    PyObject *plan = type->tp_alloc(type, 0), *c = PyFloat_FromDouble(cost),
+             *e = PyLong_FromLongLong(expanded);
+    if (plan == NULL || c == NULL || e == NULL ||
+        PyObject_GenericSetAttr(plan, name_cells, cells) < 0 ||
+        PyObject_GenericSetAttr(plan, name_path, Py_None) < 0 ||
+        PyObject_GenericSetAttr(plan, name_cost, c) < 0 ||
+        PyObject_GenericSetAttr(plan, name_expanded, e) < 0)
+        Py_CLEAR(plan);
+    Py_DECREF(cells);
+    Py_XDECREF(c);
+    Py_XDECREF(e);
+    return plan;
+}
+
+static PyObject *route_plan(Route *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "plan() takes start and goal, got %zd arguments", nargs);
         return NULL;
-    Search q;
-    Views v = {{0}, {0}, {0}};
-    PyObject *result = NULL;
-    if (setup(&q, &v, kind, grid, terrain, rows, cols, conn, scale, work) < 0) goto out;
-    if (start < 0 || start >= rows * cols || goal < 0 || goal >= rows * cols || mark > 0xFFFFFFFEul) {
-        PyErr_SetString(PyExc_ValueError, "bad grid search arguments");
-        goto out;
     }
+    int64_t start, goal;
+    if (!free_cell(r, args[0], &start) || !free_cell(r, args[1], &goal)) Py_RETURN_NONE;
     double cost = INFINITY;
     int64_t expanded = 0;
     int status;
-    Py_BEGIN_ALLOW_THREADS
-    status = run_query(&q, start, goal, (uint32_t)mark, &cost, &expanded);
-    Py_END_ALLOW_THREADS
-    if (status < 0) {
-        PyErr_NoMemory();
-        goto out;
+    workspace_acquire(r->ws);
+    if (r->release_gil) {
+        Py_BEGIN_ALLOW_THREADS
+        status = route_query(r, start, goal, &cost, &expanded);
+        Py_END_ALLOW_THREADS
+    } else {
+        status = route_query(r, start, goal, &cost, &expanded);
     }
-    if (status == 0) {
-        result = Py_BuildValue("dLO", cost, (long long)expanded, Py_None);
-        goto out;
-    }
-    int64_t n = path_length(&q, start, goal);
-    int64_t *cells = PyMem_Malloc((size_t)n * 2 * sizeof(int64_t));
-    PyObject *path = cells ? PyList_New((Py_ssize_t)n) : PyErr_NoMemory();
-    if (path == NULL) goto out_cells;
-    path_cells(&q, start, goal, n, cells);
-    for (int64_t i = 0; i < n; i++) { /* by hand: Py_BuildValue would parse a format per cell */
-        PyObject *cell = PyTuple_New(2), *r = PyLong_FromLongLong(cells[2 * i]),
-                 *c = PyLong_FromLongLong(cells[2 * i + 1]);
-        if (cell == NULL || r == NULL || c == NULL) {
-            Py_XDECREF(cell);
-            Py_XDECREF(r);
-            Py_XDECREF(c);
-            Py_CLEAR(path);
-            goto out_cells;
-        }
-        PyTuple_SET_ITEM(cell, 0, r);
-        PyTuple_SET_ITEM(cell, 1, c);
-        PyList_SET_ITEM(path, (Py_ssize_t)i, cell);
-    }
-    result = Py_BuildValue("dLN", cost, (long long)expanded, path);
-out_cells:
-    PyMem_Free(cells);
-out:
-    free(q.heap.items);
-    release(&v);
-    return result;
+    PyObject *cells = status > 0 ? packed_path(r, start, goal) : NULL; /* the lock guards parents */
+    PyThread_release_lock(r->ws->lock);
+    if (status < 0) return PyErr_NoMemory();
+    if (status == 0) Py_RETURN_FALSE;
+    return cells ? new_plan(r, cells, cost, expanded) : NULL;
 }
 
-static PyObject *gridsearch_search_many(PyObject *self, PyObject *args) {
-    PyObject *grid, *terrain, *work, *starts_obj, *goals_obj, *costs_obj;
-    Py_ssize_t rows, cols;
-    int kind, conn, want_paths;
-    double scale;
-    unsigned long mark;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "iOOnnOOidOkOp", &kind, &grid, &terrain, &rows, &cols, &starts_obj,
-                          &goals_obj, &conn, &scale, &work, &mark, &costs_obj, &want_paths))
+static PyObject *route_search_many(Route *r, PyObject *args) {
+    PyObject *starts_obj, *goals_obj, *costs_obj;
+    int want_paths;
+    if (!PyArg_ParseTuple(args, "OOOp", &starts_obj, &goals_obj, &costs_obj, &want_paths))
         return NULL;
-    Search q;
-    Views v = {{0}, {0}, {0}};
     Py_buffer sb = {0}, gb = {0}, cb = {0};
     int64_t *cells = NULL, *ends = NULL;
     PyObject *result = NULL;
-    if (setup(&q, &v, kind, grid, terrain, rows, cols, conn, scale, work) < 0) goto out;
     if (PyObject_GetBuffer(starts_obj, &sb, PyBUF_C_CONTIGUOUS) < 0 ||
         PyObject_GetBuffer(goals_obj, &gb, PyBUF_C_CONTIGUOUS) < 0 ||
         PyObject_GetBuffer(costs_obj, &cb, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0)
         goto out;
     Py_ssize_t m = sb.len / (Py_ssize_t)sizeof(int64_t);
     if (sb.len != gb.len || cb.len != m * (Py_ssize_t)sizeof(double) ||
-        sb.len % (Py_ssize_t)sizeof(int64_t) || mark + 2 * (unsigned long long)m > 0xFFFFFFFFull) {
+        sb.len % (Py_ssize_t)sizeof(int64_t)) {
         PyErr_SetString(PyExc_ValueError, "bad grid search arguments");
         goto out;
     }
-    const int64_t *starts = sb.buf, *goals = gb.buf, n_cells = (int64_t)rows * cols;
+    const int64_t *starts = sb.buf, *goals = gb.buf, n_cells = r->ws->n_cells;
     double *costs = cb.buf;
     for (Py_ssize_t i = 0; i < m; i++) {
         if (starts[i] < 0 || starts[i] >= n_cells || goals[i] < 0 || goals[i] >= n_cells) {
@@ -558,14 +682,15 @@ static PyObject *gridsearch_search_many(PyObject *self, PyObject *args) {
         goto out;
     }
     int64_t total = 0, used = 0, cap = 0, status = 0;
+    workspace_acquire(r->ws);
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < m && status >= 0; i++) {
         int64_t expanded = 0;
         costs[i] = INFINITY;
-        status = run_query(&q, starts[i], goals[i], (uint32_t)(mark + 2 * i), &costs[i], &expanded);
+        status = route_query(r, starts[i], goals[i], &costs[i], &expanded);
         total += expanded;
         if (status > 0 && want_paths) {
-            int64_t n = path_length(&q, starts[i], goals[i]);
+            int64_t n = path_length(&r->q, starts[i], goals[i]);
             if (used + n > cap) {
                 int64_t grown = 2 * cap > used + n ? 2 * cap : used + n + 1024;
                 int64_t *more = realloc(cells, (size_t)grown * 2 * sizeof(int64_t));
@@ -576,12 +701,13 @@ static PyObject *gridsearch_search_many(PyObject *self, PyObject *args) {
                 cells = more;
                 cap = grown;
             }
-            path_cells(&q, starts[i], goals[i], n, cells + 2 * used);
+            path_cells(&r->q, starts[i], goals[i], n, cells + 2 * used);
             used += n;
         }
         if (want_paths) ends[i] = used;
     }
     Py_END_ALLOW_THREADS
+    PyThread_release_lock(r->ws->lock);
     if (status < 0) {
         PyErr_NoMemory();
         goto out;
@@ -590,47 +716,106 @@ static PyObject *gridsearch_search_many(PyObject *self, PyObject *args) {
         result = Py_BuildValue("LOO", (long long)total, Py_None, Py_None);
         goto out;
     }
-    result = Py_BuildValue("Ly#y#", (long long)total, (const char *)cells,
+    /* no cell at all (every goal unreachable): b"", not the None a NULL would give */
+    result = Py_BuildValue("Ly#y#", (long long)total, cells ? (const char *)cells : "",
                            (Py_ssize_t)(used * 2 * (int64_t)sizeof(int64_t)), (const char *)ends,
                            (Py_ssize_t)(m * (Py_ssize_t)sizeof(int64_t)));
 out:
     free(cells);
     PyMem_Free(ends);
-    free(q.heap.items);
     if (sb.obj) PyBuffer_Release(&sb);
     if (gb.obj) PyBuffer_Release(&gb);
     if (cb.obj) PyBuffer_Release(&cb);
-    release(&v);
     return result;
 }
 
-static PyMethodDef methods[] = {
-    {"search", gridsearch_search, METH_VARARGS,
-     "search(kind, grid, terrain, rows, cols, start, goal, connectivity, scale, work, mark)\n"
-     "--\n\n"
-     "One query over flat cell indices. kind 0: A*, grid the legal-move bits (uint8 per\n"
-     "cell); kind 1: jump point search (uniform cost, 8-connected), grid the free-cell\n"
-     "bitmaps (see planners.grid_backends.jump_bitmaps). terrain: float64 buffer or None\n"
-     "(JPS ignores it); scale: the cheapest terrain (A*: heuristic multiplier; JPS: the\n"
-     "cost of every cell); work: a writable buffer of rows * cols\n"
-     "16-byte records (float64 g, uint32 stamp, uint32 parent) kept by the caller; mark: a\n"
-     "stamp value no record holds (nor + 1). Returns (cost, expanded, path) with path a\n"
-     "list of (row, col) tuples, or (inf, expanded, None) when the goal is unreachable."},
-    {"search_many", gridsearch_search_many, METH_VARARGS,
-     "search_many(kind, grid, terrain, rows, cols, starts, goals, connectivity, scale, work,\n"
-     "            mark, costs, want_paths)\n"
-     "--\n\n"
-     "Queries starts[i] -> goals[i] (int64 flat indices) as search() does, query i with\n"
-     "stamps mark + 2 * i; writes each cost (inf when unreachable) into costs (float64).\n"
-     "Returns (expanded, cells, ends): with want_paths, cells holds every path's (row, col)\n"
-     "pairs as int64 bytes, one path after another, and ends the int64 cumulative cell\n"
-     "count after each query; else both None."},
+static PyMethodDef route_methods[] = {
+    {"plan", (PyCFunction)(void (*)(void))route_plan, METH_FASTCALL,
+     "plan(start, goal, /)\n--\n\n"
+     "One query from cell start to cell goal, each a (row, col) tuple or list of ints.\n"
+     "Returns a Plan (see __init__'s plan_type), False when the goal cannot be reached, or\n"
+     "None when start or goal is anything but a free cell given so (the caller checks it)."},
+    {"search_many", (PyCFunction)route_search_many, METH_VARARGS,
+     "search_many(starts, goals, costs, want_paths, /)\n--\n\n"
+     "Queries starts[i] -> goals[i] (int64 flat indices, row * cols + col) as plan() does;\n"
+     "writes each cost (inf when unreachable) into costs (float64). Returns (expanded,\n"
+     "cells, ends): with want_paths, cells holds every path's (row, col) pairs as int64\n"
+     "bytes, one path after another, and ends the int64 cumulative cell count after each\n"
+     "query; else both None."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject RouteType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "planners._gridsearch.Route",
+    .tp_basicsize = sizeof(Route),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc =
+        "Route(workspace, kind, grid, terrain, occupancy, rows, cols, connectivity, scale,\n"
+        "      plan_type)\n--\n\n"
+        "One way of searching a map. kind 0: A*, grid the legal-move bits (uint8 per cell);\n"
+        "kind 1: jump point search (uniform cost, 8-connected), grid the free-cell bitmaps\n"
+        "(see planners.grid_backends.jump_bitmaps). terrain: float64 buffer or None (JPS\n"
+        "ignores it); occupancy: one byte per cell, nonzero where blocked; scale: the\n"
+        "cheapest terrain (A*: heuristic multiplier; JPS: the cost of every cell);\n"
+        "workspace: the map's Workspace; plan_type: the class plan() returns.",
+    .tp_new = route_new,
+    .tp_dealloc = (destructor)route_dealloc,
+    .tp_methods = route_methods,
+};
+
+/* Plan.path's list of (row, col) tuples from the cells new_plan packed. */
+static PyObject *gridsearch_cell_list(PyObject *self, PyObject *cells) {
+    (void)self;
+    if (!PyBytes_Check(cells) || PyBytes_GET_SIZE(cells) % (2 * sizeof(int64_t))) {
+        PyErr_SetString(PyExc_TypeError, "cell_list() takes bytes of (row, col) int64 pairs");
+        return NULL;
+    }
+    const int64_t *flat = (const int64_t *)PyBytes_AS_STRING(cells);
+    Py_ssize_t n = PyBytes_GET_SIZE(cells) / (Py_ssize_t)(2 * sizeof(int64_t));
+    PyObject *path = PyList_New(n);
+    if (path == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) { /* by hand: Py_BuildValue would parse a format per cell */
+        PyObject *cell = PyTuple_New(2), *r = PyLong_FromLongLong(flat[2 * i]),
+                 *c = PyLong_FromLongLong(flat[2 * i + 1]);
+        if (cell == NULL || r == NULL || c == NULL) {
+            Py_XDECREF(cell);
+            Py_XDECREF(r);
+            Py_XDECREF(c);
+            Py_DECREF(path);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(cell, 0, r);
+        PyTuple_SET_ITEM(cell, 1, c);
+        PyList_SET_ITEM(path, i, cell);
+    }
+    return path;
+}
+
+static PyMethodDef functions[] = {
+    {"cell_list", gridsearch_cell_list, METH_O,
+     "cell_list(cells, /)\n--\n\n"
+     "The (row, col) tuples of cells, bytes of native int64 pairs (as Plan._cells holds)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "planners._gridsearch",
-    "Compiled A* and jump point search for planners.GridMap.", -1, methods,
+    "Compiled A* and jump point search for planners.GridMap.", -1, functions,
 };
 
-PyMODINIT_FUNC PyInit__gridsearch(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__gridsearch(void) {
+    if (PyType_Ready(&WorkspaceType) < 0 || PyType_Ready(&RouteType) < 0) return NULL;
+    name_cells = PyUnicode_InternFromString("_cells");
+    name_path = PyUnicode_InternFromString("_path");
+    name_cost = PyUnicode_InternFromString("cost");
+    name_expanded = PyUnicode_InternFromString("expanded");
+    if (!name_cells || !name_path || !name_cost || !name_expanded) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObjectRef(m, "Workspace", (PyObject *)&WorkspaceType) < 0 ||
+        PyModule_AddObjectRef(m, "Route", (PyObject *)&RouteType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -14,13 +14,15 @@ costs are symmetric and the graph is undirected.
 (the map, its text forms and single cells) and :class:`~planners.grid_moves.GridMoves`
 (moves, move tables and graphs); this module adds the planning (:meth:`GridMap.plan`,
 :meth:`GridMap.plan_many`, :meth:`GridMap.distance_field`, :meth:`GridMap.heuristic`).
+A compiled :meth:`GridMap.plan` is one C call for the common case (cells checked, the
+search, the :class:`~planners.grid_plan.Plan` built): on a small map the search takes
+about a microsecond, so Python around it would cost more than the search.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +33,7 @@ from planners.grid_backends import ALL_BACKENDS as ALL_BACKENDS
 from planners.grid_backends import BACKENDS as BACKENDS
 from planners.grid_backends import UNIFORM_BACKENDS as UNIFORM_BACKENDS
 from planners.grid_backends import Backend as Backend
-from planners.grid_backends import bounded_dijkstra, resolve_backend
+from planners.grid_backends import bounded_dijkstra, compiled_route, resolve_backend, search_many
 from planners.grid_base import Cell as Cell
 from planners.grid_moves import MOVES_4 as MOVES_4
 from planners.grid_moves import MOVES_8 as MOVES_8
@@ -39,6 +41,10 @@ from planners.grid_moves import SQRT2 as SQRT2
 from planners.grid_moves import Connectivity as Connectivity
 from planners.grid_moves import GridMoves, check_connectivity
 from planners.grid_moves import MoveTable as MoveTable
+from planners.grid_plan import Plan as Plan
+
+if TYPE_CHECKING:  # the extension is optional: only its types are needed here
+    from planners import _gridsearch
 
 __all__ = [
     "ALL_BACKENDS",
@@ -50,29 +56,6 @@ __all__ = [
     "MoveTable",
     "Plan",
 ]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A planned path on a grid.
-
-    Attributes
-    ----------
-    path : list of (row, col)
-        Cells from start to goal, both included.
-    cost : float
-        Sum of the move costs along ``path``.
-    expanded : int
-        Nodes the search labelled (all search rounds together): a measure of effort.
-    """
-
-    path: list[Cell]
-    cost: float
-    expanded: int = field(default=0, compare=False)
-
-    def __len__(self) -> int:
-        """Number of moves (one less than the number of cells)."""
-        return len(self.path) - 1
 
 
 class GridMap(GridMoves):
@@ -172,25 +155,30 @@ class GridMap(GridMoves):
         NoPath
             If ``goal`` cannot be reached from ``start``.
         """
-        chosen, grid = self._route(backend, connectivity)
-        s = self.check_cell(start, "start")
+        try:
+            compiled = self._routes[backend, connectivity][1]
+        except (KeyError, TypeError):  # not built yet, or bad arguments that _route explains
+            compiled = self._route(backend, connectivity)[1]
+        found = None if compiled is None else compiled.plan(start, goal)
+        if isinstance(found, Plan):
+            return found  # the common case: checks, search and Plan in one C call
+        s = self.check_cell(start, "start")  # raises on a bad cell, else normalises it
         g = self.check_cell(goal, "goal")
-        cols = self._shape[1]
-        s_idx, g_idx = s[0] * cols + s[1], g[0] * cols + g[1]
-        if grid is None:
+        if found is None and compiled is not None:  # cells C leaves to Python (numpy ints)
+            found = compiled.plan(s, g)
+        elif found is None:
+            cols = self._shape[1]
             limit = 1.5 * self.heuristic(s, g, connectivity=connectivity) + 1.0
-            found = bounded_dijkstra(self.csgraph(connectivity), s_idx, g_idx, limit, cols)
-        else:
-            found = self._astar.search(
-                chosen, grid, self.terrain, self._shape, s_idx, g_idx, connectivity,
-                self._terrain_floor,
-            )  # fmt: skip
-        cost, expanded, flat = found
-        if flat is None:
+            graph = self.csgraph(connectivity)
+            cost, expanded, flat = bounded_dijkstra(
+                graph, s[0] * cols + s[1], g[0] * cols + g[1], limit, cols
+            )
+            found = False if flat is None else Plan(flat, cost, expanded)
+        if not isinstance(found, Plan):
             raise NoPath(
                 f"no path from start {s} to goal {g} on {self!r} ({connectivity}-connected moves)"
             )
-        return Plan(flat, cost, expanded)
+        return found
 
     @overload
     def plan_many(
@@ -258,7 +246,7 @@ class GridMap(GridMoves):
         >>> walled.plan_many([(0, 0)], [(0, 2)])
         array([inf])
         """
-        chosen, grid = self._route(backend, connectivity)
+        compiled = self._route(backend, connectivity)[1]
         s_idx = self._flat_cells(starts, "starts")
         g_idx = self._flat_cells(goals, "goals")
         if len(s_idx) != len(g_idx):
@@ -266,24 +254,20 @@ class GridMap(GridMoves):
                 f"starts and goals must hold as many cells, got {len(s_idx)} starts and "
                 f"{len(g_idx)} goals"
             )
-        if grid is None:
+        if compiled is None:
             costs, found = self._dijkstra_many(s_idx, g_idx, connectivity)
         else:
-            costs, _, found = self._astar.search_many(
-                chosen, grid, self.terrain, self._shape, s_idx, g_idx, connectivity,
-                self._terrain_floor, paths,
-            )  # fmt: skip
+            costs, _, found = search_many(compiled, s_idx, g_idx, paths)
         if not paths:
             return costs
         return costs, found or []
 
-    def _route(
-        self, backend: str, connectivity: int
-    ) -> tuple[str, npt.NDArray[np.uint8] | npt.NDArray[np.uint64] | None]:
-        """The backend that serves ``backend`` and ``connectivity``, and the array its
-        compiled search reads (move bits or jump bitmaps; ``None`` for Dijkstra).
+    def _route(self, backend: str, connectivity: int) -> tuple[str, _gridsearch.Route | None]:
+        """The backend that serves ``backend`` and ``connectivity``, and its compiled
+        route (:func:`~planners.grid_backends.compiled_route`; ``None`` for Dijkstra).
 
-        Checked and looked up once per pair, then cached: the per-query cost of a small map.
+        Checked and built once per pair, then cached in ``_routes``: the per-query cost
+        of a small map.
         """
         check_connectivity(connectivity)
         key = (backend, connectivity)
@@ -292,12 +276,14 @@ class GridMap(GridMoves):
             chosen = resolve_backend(
                 backend, uniform=self._has_uniform_cost(), connectivity=connectivity
             )
-            grid: npt.NDArray[np.uint8] | npt.NDArray[np.uint64] | None = None
-            if chosen == "jps":
-                grid = self._jump_bitmaps()
-            elif chosen == "astar":
-                grid = self._move_bits(connectivity)
-            route = self._routes[key] = (chosen, grid)
+            compiled = None
+            if chosen in ("jps", "astar"):
+                grid = self._jump_bitmaps() if chosen == "jps" else self._move_bits(connectivity)
+                compiled = compiled_route(
+                    self._astar, chosen, grid, self.terrain, self.occupancy, connectivity,
+                    self._terrain_floor,
+                )  # fmt: skip
+            route = self._routes[key] = (chosen, compiled)
         return route
 
     def _flat_cells(self, cells: npt.ArrayLike, what: str) -> npt.NDArray[np.int64]:

@@ -2,7 +2,8 @@
 
 ``"jps"``: jump point search, ``"astar"``: A*, both compiled in the C extension
 ``planners._gridsearch`` (built from ``_gridsearch.c`` at install time, optional where no
-C compiler exists), with the per-map work buffer they reuse (:class:`SearchBuffer`).
+C compiler exists), with the per-map work records they reuse (:func:`new_workspace`) and
+a compiled route per backend and connectivity (:func:`compiled_route`).
 Jump point search needs a map of uniform cost and 8-connected moves; A* takes any map.
 ``"dijkstra"``: :func:`scipy.sparse.csgraph.dijkstra` on the move graph, bounded by a
 growing cost limit (:func:`bounded_dijkstra`), the fallback that always exists.
@@ -11,13 +12,14 @@ growing cost limit (:func:`bounded_dijkstra`), the fallback that always exists.
 from __future__ import annotations
 
 import math
-import threading
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+
+from planners.grid_plan import Plan
 
 try:  # built from _gridsearch.c at install time; optional where no C compiler exists
     from planners import _gridsearch
@@ -29,10 +31,12 @@ __all__ = [
     "BACKENDS",
     "UNIFORM_BACKENDS",
     "Backend",
-    "SearchBuffer",
     "bounded_dijkstra",
+    "compiled_route",
     "jump_bitmaps",
+    "new_workspace",
     "resolve_backend",
+    "search_many",
 ]
 
 #: Backends :meth:`GridMap.plan` can use here on every map: ``"astar"`` (compiled A*,
@@ -46,11 +50,8 @@ ALL_BACKENDS: tuple[str, ...] = (*BACKENDS, *UNIFORM_BACKENDS)
 Backend = Literal["auto", "astar", "jps", "dijkstra"]
 #: The C search's ``kind`` argument for each compiled backend.
 KINDS = {"astar": 0, "jps": 1}
-# one per cell, as the C search's `Cell` record: cost so far, query stamp, parent cell
-_RECORD = np.dtype([("g", np.float64), ("stamp", np.uint32), ("parent", np.uint32)])
+# the largest 32-bit value: the compiled searches number cells (and stamp queries) in 32 bits
 _LAST_STAMP = 0xFFFFFFFF
-# queries per C call in a batch: bounds the stamps one call takes
-_CHUNK = 1 << 20
 
 #: What a search returns: cost, nodes expanded, and the path's ``(row, col)`` cells
 #: (``None`` when the goal cannot be reached).
@@ -110,106 +111,65 @@ def jump_bitmaps(free: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
     return np.concatenate(parts)
 
 
-class SearchBuffer:
-    """The compiled searches of one map, with the per-cell work records they reuse.
+def new_workspace(n_cells: int) -> _gridsearch.Workspace | None:
+    """The compiled searches' per-map work records (a ``_gridsearch.Workspace``), or
+    ``None`` where they were not built or the map is too large for them."""
+    if _gridsearch is None or n_cells > _LAST_STAMP:  # cells are 32-bit in the records
+        return None
+    return _gridsearch.Workspace(n_cells)
 
-    The buffer lives as long as the map, so a query allocates and clears nothing: a
-    fresh pair of stamp values (:attr:`mark`) marks which records belong to it. Queries
-    from several threads take turns.
+
+def compiled_route(
+    workspace: _gridsearch.Workspace | None,
+    backend: str,
+    grid: npt.NDArray[np.uint8] | npt.NDArray[np.uint64],
+    terrain: npt.NDArray[np.float64] | None,
+    occupancy: npt.NDArray[np.bool_],
+    connectivity: int,
+    scale: float,
+) -> _gridsearch.Route:
+    """Compiled ``backend`` (``"astar"``, ``"jps"``) on one map, as a ``_gridsearch.Route``.
+
+    ``grid`` holds each cell's legal moves as bits (A*) or the :func:`jump_bitmaps`
+    (JPS); ``scale`` is the cheapest terrain cost: A* scales its octile or Manhattan
+    heuristic by it (which keeps it admissible), JPS every move (the map's one cost).
+    Its ``plan(start, goal)`` answers a query in one call: a :class:`~planners.grid_plan.Plan`,
+    ``False`` when the goal cannot be reached, or ``None`` when ``start`` or ``goal`` is
+    not a free cell given as a ``(row, col)`` tuple or list of ints (the caller's checks
+    then word the error); ``search_many`` answers a batch (see :func:`search_many`).
+
+    Raises
+    ------
+    ValueError
+        If the map has more cells than the compiled searches take.
     """
+    rows, cols = occupancy.shape
+    if workspace is None:
+        raise ValueError(
+            f"the compiled searches take maps of up to 2**32 - 1 cells, this one has "
+            f"{rows * cols}: use backend='dijkstra'"
+        )
+    return _gridsearch.Route(
+        workspace, KINDS[backend], grid, terrain, occupancy, rows, cols, connectivity, scale, Plan
+    )
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._work: npt.NDArray[np.void] | None = None
-        #: The stamp the next query starts from; odd, and it starts over near 2**32.
-        self.mark = 1
 
-    def _take_marks(self, n_cells: int, queries: int) -> int:
-        """Reserve stamps for ``queries`` queries (call with the lock held)."""
-        if n_cells > _LAST_STAMP:  # cells are 32-bit in the search records
-            raise ValueError(
-                f"the compiled searches take maps of up to 2**32 - 1 cells, this one has "
-                f"{n_cells}: use backend='dijkstra'"
-            )
-        if self._work is None:
-            self._work = np.zeros(n_cells, dtype=_RECORD)
-        if self.mark + 2 * queries > _LAST_STAMP:  # stamps would wrap: start over
-            self._work["stamp"] = 0
-            self.mark = 1
-        mark = self.mark
-        self.mark += 2 * queries
-        return mark
-
-    def search(
-        self,
-        backend: str,
-        grid: npt.NDArray[np.uint8] | npt.NDArray[np.uint64],
-        terrain: npt.NDArray[np.float64] | None,
-        shape: tuple[int, int],
-        s_idx: int,
-        g_idx: int,
-        connectivity: int,
-        scale: float,
-    ) -> SearchResult:
-        """Run compiled ``backend`` (``"astar"``, ``"jps"``) from flat cell ``s_idx`` to ``g_idx``.
-
-        ``grid`` holds each cell's legal moves as bits (A*) or the :func:`jump_bitmaps`
-        (JPS); ``scale`` is the cheapest terrain cost: A* scales its octile or Manhattan
-        heuristic by it (which keeps it admissible), JPS every move (the map's one cost).
-        """
-        rows, cols = shape
-        with self._lock:
-            mark = self.mark
-            if self._work is None or mark + 2 > _LAST_STAMP:
-                mark = self._take_marks(rows * cols, 1)
-            else:  # the common case, inline: a small map's query takes a few microseconds
-                self.mark = mark + 2
-            return _gridsearch.search(
-                KINDS[backend], grid, terrain, rows, cols, s_idx, g_idx, connectivity, scale,
-                self._work, mark,
-            )  # fmt: skip
-
-    def search_many(
-        self,
-        backend: str,
-        grid: npt.NDArray[np.uint8] | npt.NDArray[np.uint64],
-        terrain: npt.NDArray[np.float64] | None,
-        shape: tuple[int, int],
-        starts: npt.NDArray[np.int64],
-        goals: npt.NDArray[np.int64],
-        connectivity: int,
-        scale: float,
-        paths: bool,
-    ) -> ManyResult:
-        """Run compiled ``backend`` for every pair ``starts[i]``, ``goals[i]`` (flat cells).
-
-        As :meth:`search`, in one C call per million queries.
-        """
-        rows, cols = shape
-        costs = np.empty(len(starts), dtype=np.float64)
-        cells: list[bytes] = []
-        ends: list[npt.NDArray[np.int64]] = []
-        expanded = done_cells = 0
-        with self._lock:
-            for lo in range(0, len(starts), _CHUNK):
-                hi = min(lo + _CHUNK, len(starts))
-                mark = self._take_marks(rows * cols, hi - lo)
-                done, chunk_cells, chunk_ends = _gridsearch.search_many(
-                    KINDS[backend], grid, terrain, rows, cols, starts[lo:hi], goals[lo:hi],
-                    connectivity, scale, self._work, mark, costs[lo:hi], paths,
-                )  # fmt: skip
-                expanded += done
-                if chunk_cells is not None and chunk_ends is not None:  # with paths
-                    # each chunk counts its cells from 0
-                    ends.append(np.frombuffer(chunk_ends, dtype=np.int64) + done_cells)
-                    cells.append(chunk_cells)
-                    done_cells += len(chunk_cells) // 16  # a (row, col) pair of int64
-        if not paths:
-            return costs, expanded, None
-        if not ends:
-            return costs, expanded, []
-        flat = np.frombuffer(b"".join(cells), dtype=np.int64).reshape(-1, 2).copy()
-        return costs, expanded, np.split(flat, np.concatenate(ends)[:-1])
+def search_many(
+    route: _gridsearch.Route,
+    starts: npt.NDArray[np.int64],
+    goals: npt.NDArray[np.int64],
+    paths: bool,
+) -> ManyResult:
+    """Run compiled ``route`` (:func:`compiled_route`) for every pair ``starts[i]``,
+    ``goals[i]`` (flat cells ``row * cols + col``), looped in C."""
+    costs = np.empty(len(starts), dtype=np.float64)
+    expanded, cells, ends = route.search_many(starts, goals, costs, paths)
+    if cells is None or ends is None:  # without paths
+        return costs, expanded, None
+    if not len(starts):
+        return costs, expanded, []
+    flat = np.frombuffer(cells, dtype=np.int64).reshape(-1, 2).copy()
+    return costs, expanded, np.split(flat, np.frombuffer(ends, dtype=np.int64)[:-1])
 
 
 def bounded_dijkstra(

@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from planners.grid_backends import SearchBuffer
+from planners.grid_backends import new_workspace
+from planners.grid_plan import Cell as Cell
 from planners.grid_text import format_ascii, parse_ascii, read_movingai_map
 
 __all__ = ["Cell", "GridBase"]
 
-Cell = tuple[int, int]
 _Grid = TypeVar("_Grid", bound="GridBase")
 
 
@@ -75,7 +75,8 @@ class GridBase:
         self._cache: dict[tuple[str, int], Any] = {}  # move tables and graphs, built on use
         # (backend, connectivity) -> (backend chosen, what it reads), see GridMap._route
         self._routes: dict[tuple[str, int], Any] = {}
-        self._astar = SearchBuffer()  # the compiled searches' reusable work records
+        # the compiled searches' reusable work records (None where they were not built)
+        self._astar = new_workspace(self._shape[0] * self._shape[1])
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -152,7 +153,7 @@ class GridBase:
     __hash__ = None  # type: ignore[assignment]  # mutable-looking container: no hashing
 
     def __getstate__(self) -> dict[str, Any]:
-        # Caches and search buffers are rebuilt on demand; a lock cannot be copied.
+        # Caches, routes and work records are rebuilt on demand; compiled ones cannot be copied.
         state = self.__dict__.copy()
         state.update(_cache={}, _routes={}, _astar=None)
         return state
@@ -160,7 +161,7 @@ class GridBase:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_routes", {})  # pickled before routes were cached
-        self._astar = SearchBuffer()
+        self._astar = new_workspace(self._shape[0] * self._shape[1])
 
     def _terrain_array(self) -> npt.NDArray[np.float64]:
         return np.ones(self.shape) if self.terrain is None else self.terrain

@@ -144,12 +144,8 @@ def test_bad_connectivity_and_backend_are_named() -> None:
 
 
 @pytest.mark.parametrize("backend", [b for b in ALL if b != "dijkstra"])
-def test_batches_split_into_chunks_keep_paths_in_order(
-    backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # White-box: a batch goes to C a chunk at a time (stamps are 32-bit); a tiny chunk
-    # size exercises the joins, and a mark near 2**32 the restart of the stamps.
-    monkeypatch.setattr(planners.grid_backends, "_CHUNK", 3)
+def test_a_batch_across_the_restart_of_the_stamps_keeps_paths_in_order(backend: str) -> None:
+    # White-box: stamps are 32-bit; a mark near 2**32 makes them start over mid-batch.
     rng = np.random.default_rng(7)
     occupancy = rng.random((12, 12)) < 0.25
     grid = GridMap(occupancy)
