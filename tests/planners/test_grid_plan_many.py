@@ -106,6 +106,15 @@ def test_unreachable_goals_cost_inf_and_have_empty_paths() -> None:
     assert paths[1].tolist() == [[0, 0]]
 
 
+@pytest.mark.parametrize("backend", ALL)
+def test_a_batch_of_only_unreachable_goals_still_has_a_path_per_query(backend: str) -> None:
+    # no cell at all to return: each query still gets its empty (0, 2) path
+    grid = GridMap.from_ascii(".#.")
+    costs, paths = grid.plan_many([(0, 0), (0, 2)], [(0, 2), (0, 0)], backend=backend, paths=True)
+    np.testing.assert_array_equal(costs, [np.inf, np.inf])
+    assert [p.shape for p in paths] == [(0, 2), (0, 2)]
+
+
 @pytest.mark.parametrize(
     ("starts", "goals", "message"),
     [
