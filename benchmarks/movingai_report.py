@@ -195,6 +195,10 @@ def notes(results: Sequence[Mapping[str, Any]], status: Mapping[str, str]) -> li
         + (" / ".join(sorted(entries & {"C entry", "astar_path"})) or "C entry")
         + " (the C function on the map's prepared float32 weights; `astar_path()` adds "
         "an O(cells) min() and copy per call).",
+        f"- What a call returns: tcod and pyastar2d the path as a numpy array; {OURS} a "
+        "Plan whose path is packed the same way (int64 pairs), unpacked into a list of "
+        "(row, col) tuples on the first read of `Plan.path`, which no timing here does (as "
+        "no library's array is turned into tuples).",
         f"- Ratios: the library's time / {OURS}'s for the same query (best of the same "
         "interleaved rounds), median over the map's queries; >= 1.0 means rlkit is at "
         f"least as fast. The target: {OURS} >= {TARGET_RATIO:.1f}x the fastest C library "
