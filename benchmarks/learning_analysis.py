@@ -26,7 +26,13 @@ TARGETS = (
     ("fourrooms-pixels", "dagger", "spl", 0.95, "DAgger, four rooms, <= 5 min training"),
     ("gridnav-pixels", "dagger-maps", "success", 0.90, "DAgger, a new random map every episode"),
     ("armreach-pixels", "dagger-arm", "success", 0.90, "DAgger, ArmReach pixels"),
-    ("armreach-obstacles-pixels", "dagger-arm", "success", 0.80, "DAgger, ArmReachObstacles"),
+    (
+        "armreach-obstacles-pixels",
+        "dagger-arm-obstacles",
+        "success",
+        0.80,
+        "DAgger, ArmReachObstacles",
+    ),
     ("fourrooms-pixels", "ppo", "success", 0.90, "PPO, four rooms, <= 1M env steps"),
     ("armreach-dict", "sac-her", "success", 0.90, "SAC + HER, ArmReach dict obs"),
 )
