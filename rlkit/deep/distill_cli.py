@@ -19,8 +19,8 @@ Interrupted runs: with the planner as expert (``--method bc|dagger``), a checkpo
 written to ``OUT/rounds/`` after every round (:mod:`rlkit.deep.round_checkpoints`) and
 deleted once ``OUT/model.zip`` and ``OUT/config.json`` are written. After a kill the same
 command fails with a hint to add ``--resume``, which continues after the last finished
-round: on CPU the model equals an uninterrupted run's. ``--teacher`` and
-``--init-from`` runs have no checkpoints; rerun them from the start.
+round: on CPU the model equals an uninterrupted run's; on a finished run it only says
+so (no training again). ``--teacher`` and ``--init-from`` runs have no checkpoints.
 
 Only the handler imports torch, so ``rlkit --help`` stays fast. Bad input (an env
 without an expert, an unknown env id or backbone, an interrupted run in ``--out``
@@ -304,6 +304,9 @@ def run_distill(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if resume and RoundCheckpoints.finished(out):  # nothing to resume: never train again
+        print(f"rlkit distill: {out} holds a finished run, nothing to resume", file=sys.stderr)
+        return 0
     rounds = out / "rounds"
     result: DistillResult
     try:

@@ -121,6 +121,13 @@ class RoundCheckpoints:
             )
         return store
 
+    @staticmethod
+    def finished(out: Path) -> bool:
+        """Whether ``out`` holds a finished ``rlkit distill`` run: its ``config.json``
+        (written last) and no round state left in ``out/rounds``."""
+        states = RoundCheckpoints(out / "rounds", {})._states()
+        return (out / "config.json").is_file() and not states
+
     def _states(self) -> list[tuple[int, Path]]:
         """``(round, path)`` of every state file, newest first."""
         found = [

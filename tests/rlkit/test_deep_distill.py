@@ -409,6 +409,25 @@ def test_cli_per_env_defaults_and_flags_over_them(
     assert called and "plan" not in called  # the defaults are DAgger's
 
 
+def test_cli_resume_of_a_finished_run_does_not_train_again(
+    faked_distill: tuple[Callable[[list[str]], int], dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--resume on a finished run (config.json written, no round state left) says so and
+    leaves the model alone; with a round state left it resumes (trains); without
+    --resume it trains again as asked."""
+    run, called = faked_distill
+    (tmp_path / "config.json").write_text("{}")
+    argv = ["distill", "--env", "rlkit/GridNav-Map-v0", "--out", str(tmp_path)]
+    assert run([*argv, "--resume"]) == 0 and called == {}
+    assert "finished run, nothing to resume" in capsys.readouterr().err
+    assert run(argv) == 2 and called  # no --resume: a new run, as asked
+    (tmp_path / "rounds").mkdir()
+    (tmp_path / "rounds" / "state_1.pt").write_bytes(b"")
+    assert run([*argv, "--resume"]) == 2 and called["resume"] is True  # killed: go on
+
+
 def test_cli_bad_env_is_one_line(
     parser: argparse.ArgumentParser, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
