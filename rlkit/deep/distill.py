@@ -110,7 +110,9 @@ def behaviour_cloning(
         ``rlkit/ArmReach-v0``: positions to a fraction of a pixel for reaching. On envs
         that tell where things are (:func:`~rlkit.deep.demos.agent_position`: ArmReach's
         end effector, goal and joints) its first keypoints also learn those (an
-        auxiliary loss; training only).
+        auxiliary loss; training only). ``{"count": 3, "cspace": 48}`` on
+        ``rlkit/ArmReachObstacles-v0`` adds a planner in the arm's joint space
+        (:mod:`rlkit.deep.arm_planning`).
     demo_noise : float, default 0.0
         Noise on the actions the expert's demos take, labels unchanged (DART, Laskey et
         al. 2017): the demos then show recoveries from small errors. ``Box`` actions:

@@ -79,6 +79,7 @@ from rlkit.deep.adapters import (
     add_adapters,
     check_adapter_size,
 )
+from rlkit.deep.keypoints import HEAD_KEYS as KEYPOINT_HEAD_KEYS
 from rlkit.deep.keypoints import KeypointHead, check_keypoints
 from rlkit.deep.lora import add_lora, lora_parameters
 from rlkit.deep.planning import HEAD_KEYS, ValueIterationHead, check_plan
@@ -166,9 +167,11 @@ class BackboneExtractor(BaseFeaturesExtractor):
     keypoints : mapping, optional
         A keypoint head (:mod:`rlkit.deep.keypoints`): keys ``count`` (keypoints),
         ``channels`` (of its convolutions), ``weight`` (of its auxiliary loss in
-        distillation) and ``pooled`` (default False: as for ``plan``); defaults
-        :data:`~rlkit.deep.keypoints.KEYPOINT_DEFAULTS`. Trained as a head, also in
-        ``frozen`` mode. None (default): none.
+        distillation), ``pooled`` (default False: as for ``plan``) and ``cspace``
+        (cells per joint of a joint-space planner on the keypoints for 2-link arms
+        among obstacles, :mod:`rlkit.deep.arm_planning`; 0, the default: none) with
+        ``cspace_iterations``; defaults :data:`~rlkit.deep.keypoints.KEYPOINT_DEFAULTS`.
+        Trained as a head, also in ``frozen`` mode. None (default): none.
     """
 
     def __init__(
@@ -210,7 +213,7 @@ class BackboneExtractor(BaseFeaturesExtractor):
         keypoint_options = check_keypoints(keypoints)
         keypoint_head = None
         if keypoint_options is not None:
-            keypoint_head = KeypointHead(keypoint_options["count"], keypoint_options["channels"])
+            keypoint_head = KeypointHead(**{k: keypoint_options[k] for k in KEYPOINT_HEAD_KEYS})
         keypoint_dim = 0 if keypoint_head is None else keypoint_head.features_dim
         # With a plan or keypoint head the pooled features reach the heads only on
         # request: beside a plan head, imitation overfits on the pooled path and leaves

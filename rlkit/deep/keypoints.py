@@ -26,6 +26,10 @@ held-out episodes over 5 seeds, where the backbone's features gave 0.25; on held
 frames one such student placed the end effector within 0.7 pixels (median), the elbow
 within 1.3 and the goal within 2.1 (small, and hidden under the effector as it arrives).
 
+Keypoints alone are blind to obstacles: ``cspace`` adds a planner in the arm's joint
+space that reads the head's hidden maps and keypoints
+(:mod:`rlkit.deep.arm_planning`).
+
 Examples
 --------
 >>> import torch
@@ -47,6 +51,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rlkit.backbones.layers import spatial_softmax
+from rlkit.deep.arm_planning import ConfigSpacePlanner, obstacle_loss
 from rlkit.deep.planning import head_options
 
 __all__ = ["KEYPOINT_DEFAULTS", "KeypointHead", "check_keypoints", "keypoint_loss"]
@@ -57,9 +62,11 @@ KEYPOINT_DEFAULTS: dict[str, int | float | bool] = {
     "channels": 32,
     "weight": 1.0,
     "pooled": False,
+    "cspace": 0,
+    "cspace_iterations": 48,
 }
 #: The keys of :data:`KEYPOINT_DEFAULTS` that :class:`KeypointHead` takes.
-HEAD_KEYS = ("count", "channels")
+HEAD_KEYS = ("count", "channels", "cspace", "cspace_iterations")
 
 
 def check_keypoints(keypoints: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -72,10 +79,16 @@ def check_keypoints(keypoints: Mapping[str, Any] | None) -> dict[str, Any] | Non
     ...
     ValueError: keypoints['count'] must be an int >= 1, got 0
     """
-    ints = dict.fromkeys(HEAD_KEYS, 1)
+    ints = {"count": 1, "channels": 1, "cspace": 0, "cspace_iterations": 1}
     checked = head_options("keypoints", keypoints, KEYPOINT_DEFAULTS, "{'count': 8}", ints)
     if checked is None:
         return None
+    if checked["cspace"] and (checked["cspace"] < 4 or checked["count"] < 3):
+        raise ValueError(
+            "keypoints['cspace'] (joint-space planner cells per joint; 0: none) must be 0 "
+            f"or >= 4 with keypoints['count'] >= 3, got {checked['cspace']!r} with count "
+            f"{checked['count']!r}"
+        )
     weight = checked["weight"]
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not weight >= 0:
         raise ValueError(f"keypoints['weight'] must be a number >= 0, got {weight!r}")
@@ -91,9 +104,15 @@ class KeypointHead(nn.Module):
     to ``channels`` (ReLU after each), a 1x1 convolution to ``count`` maps, then a
     spatial softmax with a learned temperature. The last keypoints are kept for
     :func:`keypoint_loss` (:attr:`last_keypoints`).
+
+    With ``cspace`` > 0 a :class:`~rlkit.deep.arm_planning.ConfigSpacePlanner` on a
+    ``cspace x cspace`` joint-angle grid reads the last hidden maps and the keypoints
+    (end effector, goal, elbow first) and adds its 8 Q-values to the features.
     """
 
-    def __init__(self, count: int = 8, channels: int = 32) -> None:
+    def __init__(
+        self, count: int = 8, channels: int = 32, cspace: int = 0, cspace_iterations: int = 48
+    ) -> None:
         super().__init__()
         self.count = int(count)
         half = max(channels // 2, 1)
@@ -109,17 +128,25 @@ class KeypointHead(nn.Module):
         # softmax sharpness: the maps times exp(log_scale), 10 at first
         self.log_scale = nn.Parameter(torch.tensor(2.302585))
         self.last_keypoints: torch.Tensor | None = None
+        self.planner: ConfigSpacePlanner | None = None
+        if cspace:
+            self.planner = ConfigSpacePlanner(cspace, cspace_iterations, channels)
+        #: The last frames seen in training mode, for the planner's obstacle loss.
+        self.last_frames: torch.Tensor | None = None
 
     @property
     def features_dim(self) -> int:
-        """Numbers per frame: ``2 * count``."""
-        return 2 * self.count
+        """Numbers per frame: ``2 * count``, plus the planner's 8 with ``cspace``."""
+        return 2 * self.count + (0 if self.planner is None else self.planner.features_dim)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        maps = self.convs(frames / 255.0)
-        keypoints = spatial_softmax(maps, torch.exp(-self.log_scale))
+        hidden = self.convs[:-1](frames / 255.0)
+        keypoints = spatial_softmax(self.convs[-1](hidden), torch.exp(-self.log_scale))
         self.last_keypoints = keypoints
-        return keypoints
+        if self.planner is None:
+            return keypoints
+        self.last_frames = frames if self.training else None
+        return torch.cat([keypoints, self.planner(hidden, keypoints, self.count)], dim=1)
 
 
 def keypoint_loss(head: KeypointHead, positions: torch.Tensor) -> torch.Tensor:
@@ -153,4 +180,7 @@ def keypoint_loss(head: KeypointHead, positions: torch.Tensor) -> torch.Tensor:
         )
     rows, cols = targets[..., 0] * 2 - 1, targets[..., 1] * 2 - 1
     xs, ys = keypoints[:, :count], keypoints[:, head.count : head.count + count]
-    return F.mse_loss(xs, cols) + F.mse_loss(ys, rows)
+    loss = F.mse_loss(xs, cols) + F.mse_loss(ys, rows)
+    if head.planner is not None and head.last_frames is not None:
+        loss = loss + obstacle_loss(head.planner, head.last_frames)
+    return loss
