@@ -28,7 +28,7 @@ TARGETS = (
     ("armreach-pixels", "dagger-arm", "success", 0.90, "DAgger, ArmReach pixels"),
     (
         "armreach-obstacles-pixels",
-        "dagger-arm-obstacles",
+        "dagger-arm-cspace",
         "success",
         0.80,
         "DAgger, ArmReachObstacles",

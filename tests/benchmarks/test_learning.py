@@ -111,7 +111,7 @@ def test_the_dagger_curve_measures_the_shipped_defaults(learning: ModuleType) ->
     [
         ("rlkit/GridNav-v0", "dagger-maps", "gridnav-pixels"),
         ("rlkit/ArmReach-v0", "dagger-arm", "armreach-pixels"),
-        ("rlkit/ArmReachObstacles-v0", "dagger-arm-obstacles", "armreach-obstacles-pixels"),
+        ("rlkit/ArmReachObstacles-v0", "dagger-arm-cspace", "armreach-obstacles-pixels"),
     ],
 )
 def test_rlkit_distill_env_defaults_are_what_the_suite_measured(
