@@ -14,8 +14,10 @@ Levine & Abbeel, NeurIPS 2016) does on a grid (:mod:`rlkit.deep.planning`), but 
 moves fixed rather than learned: the learned parts are what the planner reads (the
 obstacle map and the keypoints) and the policy's heads on what it returns.
 
-1. an obstacle map from the keypoint head's convolutions (one 1 x 1 convolution, a
-   sigmoid per cell at half the frame's resolution);
+1. an obstacle map from the frame's pixels (two 1 x 1 convolutions: a colour
+   classifier per pixel, then a sigmoid), max-pooled to half the frame's resolution:
+   a cell is an obstacle when any of its pixels may be, which also covers the links'
+   width;
 2. joint-space occupancy on a ``grid x grid`` torus of joint angles: for each cell the
    largest obstacle value at ``samples`` points along each link, read from the map by
    bilinear interpolation at fixed frame positions (the arm's forward kinematics);
@@ -46,10 +48,10 @@ of the half frame (``envs.arm.config``), no joint limits.
 Examples
 --------
 >>> import torch
->>> planner = ConfigSpacePlanner(grid=16, iterations=12, channels=8)
->>> trunk = torch.zeros(2, 8, 32, 32)
+>>> planner = ConfigSpacePlanner(grid=16, iterations=12)
+>>> frames = torch.zeros(2, 3, 64, 64)
 >>> keypoints = torch.zeros(2, 6)  # 3 keypoints: x values, then y values
->>> planner(trunk, keypoints, count=3).shape
+>>> planner(frames, keypoints, count=3).shape
 torch.Size([2, 8])
 """
 
@@ -133,7 +135,7 @@ class ConfigSpacePlanner(nn.Module):
     iterations : int, default 48
         Value iteration steps: at least the longest way around an obstacle, in cells.
     channels : int, default 32
-        Channels of the keypoint head's convolutions this planner reads.
+        Hidden channels of the obstacle detector.
     samples : int, default 10
         Points per link where the obstacle map is read.
     goal_width : float, default 0.08
@@ -159,7 +161,9 @@ class ConfigSpacePlanner(nn.Module):
         super().__init__()
         self.grid, self.iterations = int(grid), int(iterations)
         self.goal_width, self.discount = float(goal_width), float(discount)
-        self.obstacle = nn.Conv2d(channels, 1, 1)
+        self.obstacle = nn.Sequential(
+            nn.Conv2d(3, channels, 1), nn.ReLU(), nn.Conv2d(channels, 1, 1)
+        )
         points, effector = _link_points(self.grid, int(samples), 0.5 / VIEW_MARGIN)
         self.register_buffer("points", points, persistent=False)
         self.register_buffer("effector", effector, persistent=False)
@@ -194,18 +198,18 @@ class ConfigSpacePlanner(nn.Module):
             [padded[:, 1 + di : 1 + di + grid, 1 + dj : 1 + dj + grid] for di, dj in MOVES], dim=1
         )
 
-    def forward(self, trunk: torch.Tensor, keypoints: torch.Tensor, count: int) -> torch.Tensor:
+    def forward(self, frames: torch.Tensor, keypoints: torch.Tensor, count: int) -> torch.Tensor:
         """Q-values of the 8 moves at the arm's joint angles, ``(B, 8)``.
 
-        ``trunk`` is the keypoint head's last hidden maps ``(B, channels, h, w)``,
-        ``keypoints`` its output ``(B, 2 * count)``: end effector, goal, elbow first.
+        ``frames`` are ``(B, 3, H, W)`` in ``[0, 255]``, ``keypoints`` the keypoint
+        head's output ``(B, 2 * count)``: end effector, goal, elbow first.
         """
         if count < 3:
             raise ValueError(f"the joint-space planner needs keypoints['count'] >= 3, got {count}")
-        logits = self.obstacle(trunk)
+        logits = self.obstacle((frames - 128.0) / 32.0)  # sharp colours: 8 levels per unit
         self.last_obstacle_logits = logits
         with torch.no_grad():  # a fixed algorithm on inputs their own losses teach
-            free = 1 - self.occupancy(torch.sigmoid(logits))
+            free = 1 - self.occupancy(F.max_pool2d(torch.sigmoid(logits), 2))
             goal = torch.stack([keypoints[:, 1], keypoints[:, count + 1]], dim=-1)
             at_arm = _read_torus(self.values(free, goal), *joint_angles(keypoints, count))
             return self.normalize(torch.log(at_arm + 1e-4))
@@ -224,8 +228,8 @@ def joint_angles(keypoints: torch.Tensor, count: int) -> tuple[torch.Tensor, tor
 
 def obstacle_loss(planner: ConfigSpacePlanner, frames: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of the last obstacle map against the frames' obstacle pixels
-    (``COLORS["obstacle"]``), max-pooled to the map's size: a cell is an obstacle when
-    any of its pixels is.
+    (``COLORS["obstacle"]``), max-pooled to the map's size if it is smaller: a cell is
+    an obstacle when any of its pixels is.
 
     Raises
     ------

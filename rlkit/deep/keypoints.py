@@ -27,8 +27,8 @@ frames one such student placed the end effector within 0.7 pixels (median), the 
 within 1.3 and the goal within 2.1 (small, and hidden under the effector as it arrives).
 
 Keypoints alone are blind to obstacles: ``cspace`` adds a planner in the arm's joint
-space that reads the head's hidden maps and keypoints
-(:mod:`rlkit.deep.arm_planning`).
+space that reads the frame's obstacle pixels (its own small detector) and the
+keypoints (:mod:`rlkit.deep.arm_planning`).
 
 Examples
 --------
@@ -106,8 +106,8 @@ class KeypointHead(nn.Module):
     :func:`keypoint_loss` (:attr:`last_keypoints`).
 
     With ``cspace`` > 0 a :class:`~rlkit.deep.arm_planning.ConfigSpacePlanner` on a
-    ``cspace x cspace`` joint-angle grid reads the last hidden maps and the keypoints
-    (end effector, goal, elbow first) and adds its 8 Q-values to the features.
+    ``cspace x cspace`` joint-angle grid reads the frames (its obstacle detector) and the
+    keypoints (end effector, goal, elbow first) and adds its 8 Q-values to the features.
     """
 
     def __init__(
@@ -130,7 +130,7 @@ class KeypointHead(nn.Module):
         self.last_keypoints: torch.Tensor | None = None
         self.planner: ConfigSpacePlanner | None = None
         if cspace:
-            self.planner = ConfigSpacePlanner(cspace, cspace_iterations, channels)
+            self.planner = ConfigSpacePlanner(cspace, cspace_iterations)
         #: The last frames seen in training mode, for the planner's obstacle loss.
         self.last_frames: torch.Tensor | None = None
 
@@ -146,7 +146,7 @@ class KeypointHead(nn.Module):
         if self.planner is None:
             return keypoints
         self.last_frames = frames if self.training else None
-        return torch.cat([keypoints, self.planner(hidden, keypoints, self.count)], dim=1)
+        return torch.cat([keypoints, self.planner(frames, keypoints, self.count)], dim=1)
 
 
 def keypoint_loss(head: KeypointHead, positions: torch.Tensor) -> torch.Tensor:

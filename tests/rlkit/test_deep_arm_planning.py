@@ -34,11 +34,12 @@ def true_keypoints(env: Any) -> torch.Tensor:
     return torch.cat([rows_cols[:, 1], rows_cols[:, 0]])[None] * 2 - 1
 
 
-def obstacle_map(frame: np.ndarray) -> torch.Tensor:
-    """The frame's obstacle pixels, max-pooled to half resolution: ``(1, 1, 32, 32)``."""
+def obstacle_map(frame: np.ndarray, size: int = 32) -> torch.Tensor:
+    """The frame's obstacle pixels, max-pooled to ``(1, 1, size, size)`` (half the
+    frame's resolution, as the planner reads them, by default)."""
     pixels = torch.as_tensor(frame).permute(2, 0, 1)[None].float()
     colour = torch.tensor(COLORS["obstacle"], dtype=torch.float32).view(1, 3, 1, 1)
-    return F.adaptive_max_pool2d((pixels == colour).all(1, keepdim=True).float(), 32)
+    return F.adaptive_max_pool2d((pixels == colour).all(1, keepdim=True).float(), size)
 
 
 def cell_angles(grid: int) -> np.ndarray:
@@ -59,7 +60,7 @@ def test_occupancy_of_the_obstacle_pixels_covers_every_colliding_cell(
     arm_env: Any, seed: int
 ) -> None:
     frame, _ = arm_env.reset(seed=seed)
-    planner = ConfigSpacePlanner(grid=GRID, channels=1)
+    planner = ConfigSpacePlanner(grid=GRID)
     occupied = planner.occupancy(obstacle_map(frame))[0].numpy() > 0.05
     angles = cell_angles(GRID)
     colliding = np.asarray(arm_env.unwrapped.arm.in_collision_grid([angles, angles]))
@@ -82,7 +83,7 @@ def greedy_walk(q: torch.Tensor, start: tuple[int, int], steps: int) -> list[tup
 def test_value_iteration_on_the_true_map_finds_a_way_around_obstacles(arm_env: Any) -> None:
     """Untrained planner, true obstacle map and goal: from each start whose straight way
     is blocked, the greedy walk reaches the goal through free cells only."""
-    planner = ConfigSpacePlanner(grid=GRID, iterations=GRID, channels=1)
+    planner = ConfigSpacePlanner(grid=GRID, iterations=GRID)
     angles = cell_angles(GRID)
     blocked, reached = 0, 0
     for seed in range(60):
@@ -148,14 +149,12 @@ def test_head_with_a_planner_adds_eight_q_values_and_trains_its_obstacle_map(
     positions = torch.rand(4, 6)
     features = head(batch)
     assert head.planner is not None
-    assert not head.planner(head.convs[:-1](batch / 255), features[:, :6], 3).requires_grad
+    assert not head.planner(batch, features[:, :6], 3).requires_grad
     keypoint_loss(head, positions).backward()
     assert head.planner is not None
-    assert head.planner.obstacle.weight.grad is not None
-    assert float(head.planner.obstacle.weight.grad.abs().sum()) > 0
-    first = next(head.convs.parameters()).grad  # from the keypoint and obstacle losses
-    assert first is not None
-    assert float(first.abs().sum()) > 0
+    for grad in (next(head.planner.obstacle.parameters()).grad, next(head.convs.parameters()).grad):
+        assert grad is not None  # the obstacle loss reaches the detector, the keypoints' the convs
+        assert float(grad.abs().sum()) > 0
 
 
 def test_obstacle_loss_is_low_for_the_true_map_and_high_for_its_opposite(
@@ -163,8 +162,8 @@ def test_obstacle_loss_is_low_for_the_true_map_and_high_for_its_opposite(
 ) -> None:
     frame, _ = arm_env.reset(seed=3)
     frames = torch.as_tensor(frame).permute(2, 0, 1)[None].float()
-    planner = ConfigSpacePlanner(grid=8, iterations=2, channels=1)
-    truth = obstacle_map(frame)
+    planner = ConfigSpacePlanner(grid=8, iterations=2)
+    truth = obstacle_map(frame, size=frame.shape[0])
     assert 0 < float(truth.mean()) < 0.2
     planner.last_obstacle_logits = (truth * 2 - 1) * 10
     right = float(obstacle_loss(planner, frames))
@@ -173,6 +172,34 @@ def test_obstacle_loss_is_low_for_the_true_map_and_high_for_its_opposite(
     assert right < 1e-3 < 1.0 < wrong
     with pytest.raises(RuntimeError, match="forward pass on the same batch"):
         obstacle_loss(planner, frames.repeat(2, 1, 1, 1))
+
+
+def test_the_obstacle_detector_learns_the_obstacle_pixels_of_unseen_frames(
+    arm_env: Any,
+) -> None:
+    """A few hundred steps on 8 frames: intersection over union >= 0.9 on 8 others."""
+
+    def frames(seeds: range) -> torch.Tensor:
+        shots = [arm_env.reset(seed=seed)[0] for seed in seeds]
+        return torch.as_tensor(np.stack(shots)).permute(0, 3, 1, 2).float()
+
+    torch.manual_seed(0)
+    planner = ConfigSpacePlanner(grid=8, iterations=2)
+    train, held_out = frames(range(8)), frames(range(100, 108))
+    optimizer = torch.optim.Adam(planner.obstacle.parameters(), lr=1e-2)
+    keypoints = torch.zeros(len(train), 6)
+    for _ in range(300):
+        planner(train, keypoints, 3)
+        optimizer.zero_grad()
+        obstacle_loss(planner, train).backward()
+        optimizer.step()
+    with torch.no_grad():
+        planner(held_out, keypoints, 3)
+    assert planner.last_obstacle_logits is not None
+    found = planner.last_obstacle_logits > 0
+    colour = torch.tensor(COLORS["obstacle"], dtype=torch.float32).view(1, 3, 1, 1)
+    truth = (held_out == colour).all(1, keepdim=True)
+    assert float((found & truth).sum() / (found | truth).sum()) >= 0.9
 
 
 # ---------------------------------------------------------------------- in a student
