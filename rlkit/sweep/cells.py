@@ -170,6 +170,7 @@ def run_cell(
                     max_steps=cell.env.max_steps,
                     progress_bar=False,
                     name=cell.agent.name,
+                    deterministic=cell.agent.actions == "greedy",
                 )
 
             result = held_out(trained.agent)

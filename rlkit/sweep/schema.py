@@ -24,6 +24,7 @@ A suite file (``benchmarks/suites/<name>.yaml``)::
         envs: [fourrooms*]           # optional label patterns (fnmatch) the agent runs on
         episodes: 10                 # optional overrides of the defaults
         seeds: 3
+        actions: sampled             # optional: a policy's actions in evaluation (greedy)
 
 Every error is a :class:`~rlkit.sweep.suite.SuiteError` naming the file and the key
 (``quick.yaml: agents[2] (q_learning).steps: must be a positive integer, got -5``).
@@ -32,7 +33,6 @@ Every error is a :class:`~rlkit.sweep.suite.SuiteError` naming the file and the 
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.sweep.suite import AgentSpec, EnvSpec, Suite, SuiteError
+from rlkit.sweep.yaml_loader import load_yaml, yaml_module
 
 __all__ = ["find_suite", "load_suite", "parse_suite", "suite_folders"]
 
@@ -49,7 +50,7 @@ _SUITE_KEYS = ("suite", "description", "defaults", "report", "envs", "agents")
 _DEFAULT_KEYS = ("episodes", "seeds")
 _REPORT_KEYS = ("baseline",)
 _ENV_KEYS = ("label", "id", "kwargs", "max_steps")
-_AGENT_KEYS = ("name", "kind", "kwargs", "steps", "episodes", "seeds", "envs")
+_AGENT_KEYS = ("name", "kind", "kwargs", "steps", "episodes", "seeds", "envs", "actions")
 #: Names become file names and are joined with "__" into cell names.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: Most values a kwargs mapping may hold, nested ones included.
@@ -103,46 +104,15 @@ def load_suite(name_or_path: str | Path) -> Suite:
     SuiteError
         If the YAML is malformed or breaks the schema (the message names file and key).
     """
-    yaml = _yaml()
+    yaml = yaml_module()
     path = find_suite(name_or_path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_key_loader())
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise SuiteError(f"{path}: not valid YAML: {error}") from None
     except UnicodeDecodeError as error:
         raise SuiteError(f"{path}: not UTF-8 text ({error.reason}): save it as UTF-8") from None
     return parse_suite(data, source=str(path))
-
-
-def _yaml() -> Any:
-    # Through importlib: PyYAML ships no type hints, and the stubs are not a dependency.
-    return importlib.import_module("yaml")
-
-
-def _unique_key_loader() -> type:
-    yaml = _yaml()
-
-    # Built with type(): the base class comes from a module imported at run time.
-    loader: Any = type(
-        "UniqueKeyLoader",
-        (yaml.SafeLoader,),
-        {"__doc__": "SafeLoader that rejects a key given twice (PyYAML keeps the last)."},
-    )
-
-    def construct_mapping(constructor: Any, node: Any) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = constructor.construct_object(key_node)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice", key_node.start_mark
-                )
-            seen.add(key)
-        return constructor.construct_mapping(node)
-
-    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    result: type = loader
-    return result
 
 
 # -- validation ------------------------------------------------------------------------
@@ -378,6 +348,9 @@ def _parse_agents(
                 )
         agent_episodes = check.count(spec.get("episodes", episodes), f"{where}.episodes")
         assert agent_episodes is not None
+        actions = spec.get("actions", "greedy")
+        if actions not in ("greedy", "sampled"):
+            raise check.fail(f"{where}.actions", f"must be greedy or sampled, got {_show(actions)}")
         agent = AgentSpec(
             name=agent_name,
             kind=kind,
@@ -386,6 +359,7 @@ def _parse_agents(
             episodes=agent_episodes,
             seeds=check.seeds(spec["seeds"], f"{where}.seeds") if "seeds" in spec else seeds,
             envs=tuple(patterns),
+            actions=actions,
         )
         agents.append(agent)
     _unique(check, "agents", [a.name for a in agents], "name")

@@ -37,7 +37,11 @@ class EnvSpec:
 
 @dataclass(frozen=True)
 class AgentSpec:
-    """One agent of a suite: a kind, its arguments and budget, where and how long it runs."""
+    """One agent of a suite: a kind, its arguments and budget, where and how long it runs.
+
+    ``actions`` is how a policy acts in evaluation: ``"greedy"`` (its most likely action)
+    or ``"sampled"`` (drawn from its action distribution).
+    """
 
     name: str
     kind: str
@@ -46,6 +50,7 @@ class AgentSpec:
     episodes: int = 20
     seeds: tuple[int, ...] = (0,)
     envs: tuple[str, ...] = ()
+    actions: str = "greedy"
 
     def runs_on(self, label: str) -> bool:
         """Whether the agent's env patterns (none: every env) match ``label``."""
@@ -88,6 +93,8 @@ class Cell:
                 "kind": self.agent.kind,
                 "kwargs": self.agent.kwargs,
                 "steps": self.agent.steps,
+                # only when not the default, so older cells keep their fingerprints
+                **({} if self.agent.actions == "greedy" else {"actions": self.agent.actions}),
             },
             "env": {
                 "label": self.env.label,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -76,6 +76,7 @@ def test_valid_suite_expands_to_cells_with_env_filters() -> None:
         (("agents", 1, "name"), "planner", "agents: two entries have the name 'planner'"),
         (("agents",), [], "agents: must be a non-empty list"),
         (("report",), {"baseline": "nobody"}, "report.baseline: 'nobody' is not an agent"),
+        (("agents", 1, "actions"), "mean", "agents[1] (q).actions: must be greedy or sampled"),
     ],
 )
 def test_schema_errors_name_the_file_and_the_key(
@@ -132,16 +133,46 @@ def test_fingerprint_follows_what_decides_the_records() -> None:
     assert parse_suite(VALID).cells()[-1].fingerprint() == cell.fingerprint()
 
 
-def test_learning_suites_share_their_design_and_the_full_one_spends_more() -> None:
-    reduced, full = load_suite("learning"), load_suite("learning-full")
-    assert [e.label for e in reduced.envs] == [e.label for e in full.envs]
-    assert [a.name for a in reduced.agents] == [a.name for a in full.agents]
-    assert len(full.cells()) == 2 * len(reduced.cells())  # 10 seeds instead of 5
-    for small, big in zip(reduced.agents, full.agents, strict=True):
-        assert (small.steps or 0) <= (big.steps or 0)
-        for key in ("demos", "iterations", "rollouts_per_iteration"):
-            assert small.kwargs.get(key, 0) <= big.kwargs.get(key, 0)
-    ppo = {a.name: a for a in full.agents}["ppo"]
-    assert ppo.steps == 1_000_000  # issue #14's PPO budget
-    pixels = [c for c in reduced.cells() if c.agent.kind in ("bc", "dagger", "ppo")]
-    assert pixels and all(c.env.kwargs.get("obs") == "pixels" for c in pixels)
+class _Recorder:
+    """A policy that records the ``deterministic`` flags it is asked with."""
+
+    seen: ClassVar[set[bool]] = set()
+
+    def predict(self, obs: Any, deterministic: bool = True) -> tuple[int, None]:
+        self.seen.add(deterministic)
+        return 0, None
+
+
+def recorder_kind(cell: Any) -> Any:
+    """A plugin kind (``module:function``) whose agent is a :class:`_Recorder`."""
+    from rlkit.sweep.kinds.registry import TrainedAgent
+
+    return TrainedAgent(_Recorder())
+
+
+recorder_kind.trains = False  # type: ignore[attr-defined]
+recorder_kind.takes_kwargs = False  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("actions", "deterministic"), [("greedy", True), ("sampled", False)])
+def test_actions_reach_the_evaluation_and_only_sampled_changes_the_fingerprint(
+    actions: str, deterministic: bool
+) -> None:
+    from rlkit.sweep.cells import run_cell
+
+    suite = {
+        "suite": "demo",
+        "defaults": {"episodes": 2, "seeds": 1},
+        "envs": [{"label": "lake", "id": "FrozenLake-v1"}],
+        "agents": [{"name": "recorder", "kind": f"{__name__}:recorder_kind"}],
+    }
+    (default,) = parse_suite(suite).cells()
+    suite["agents"][0]["actions"] = actions  # type: ignore[index]
+    (cell,) = parse_suite(suite).cells()
+    assert cell.agent.actions == actions
+    assert (cell.fingerprint() == default.fingerprint()) is (actions == "greedy")
+    _Recorder.seen.clear()
+    document = run_cell(cell)
+    assert document["status"] == "ok", document.get("error")
+    assert _Recorder.seen == {deterministic}
+    assert document["result"]["metadata"]["deterministic"] is deterministic
