@@ -31,7 +31,7 @@ TARGETS = (
         "dagger-arm-cspace",
         "success",
         0.80,
-        "DAgger, ArmReachObstacles",
+        "DAgger, ArmReachObstacles, sampled actions",
     ),
     ("fourrooms-pixels", "ppo", "success", 0.90, "PPO, four rooms, <= 1M env steps"),
     ("armreach-dict", "sac-her", "success", 0.90, "SAC + HER, ArmReach dict obs"),
