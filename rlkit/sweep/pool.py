@@ -98,6 +98,23 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
+def _submit(
+    executor: ProcessPoolExecutor,
+    queue: deque[Cell],
+    running: dict[Future[dict[str, Any]], Cell],
+    command: list[str],
+) -> bool:
+    """Start the first cell of ``queue``; False, the cell left at the front, if the pool
+    is already broken (a worker died a moment ago and ``wait`` has yet to report it)."""
+    cell = queue.popleft()
+    try:
+        running[executor.submit(run_cell, cell, command, "local")] = cell
+    except BrokenProcessPool:
+        queue.appendleft(cell)
+        return False
+    return True
+
+
 def run_local(todo: list[Cell], workers: int, command: list[str], done: OnDone) -> None:
     """Run ``todo`` on ``workers`` processes, calling ``done`` with each document."""
     pending = deque(todo)
@@ -109,13 +126,16 @@ def run_local(todo: list[Cell], workers: int, command: list[str], done: OnDone) 
     executor = _new_pool(workers)
     try:
         while pending or suspects or running:
+            submitted = True
             if suspects and not running:
-                cell = suspects.popleft()
-                running[executor.submit(run_cell, cell, command, "local")] = cell
-                solo = True
-            while not solo and pending and len(running) < workers:
-                cell = pending.popleft()
-                running[executor.submit(run_cell, cell, command, "local")] = cell
+                submitted = _submit(executor, suspects, running, command)
+                solo = submitted
+            while submitted and not solo and pending and len(running) < workers:
+                submitted = _submit(executor, pending, running, command)
+            if not running:  # the pool broke while idle: nothing was lost, start afresh
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor = _new_pool(workers)
+                continue
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             lost: list[Cell] = []
             broken: BaseException | None = None
