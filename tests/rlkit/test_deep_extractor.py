@@ -280,12 +280,22 @@ def test_random_shift_zero_pad_is_identity() -> None:
     assert random_shift(frames, 0) is frames
 
 
-@pytest.mark.parametrize("pad", [1, 2, 4])
-def test_random_shift_crops_the_replicate_padded_frame(pad: int) -> None:
-    frames = torch.rand(16, 3, 12, 10)
+@pytest.mark.parametrize(
+    ("pad", "dtype"),
+    [
+        (1, torch.float32),
+        (2, torch.float32),
+        (4, torch.float32),
+        (4, torch.uint8),
+        (12, torch.uint8),
+    ],
+    ids=["1", "2", "4", "4-uint8", "12-wider-than-the-frame"],
+)
+def test_random_shift_crops_the_replicate_padded_frame(pad: int, dtype: torch.dtype) -> None:
+    frames = (torch.rand(16, 3, 12, 10) * 255).to(dtype)
     torch.manual_seed(1)
     shifted = random_shift(frames, pad)
-    padded = nn.functional.pad(frames, (pad,) * 4, mode="replicate")
+    padded = nn.functional.pad(frames.float(), (pad,) * 4, mode="replicate").to(dtype)
     offsets = []
     for i in range(len(frames)):
         found = [
@@ -309,6 +319,32 @@ def test_ppo_policy_keeps_pretrained_weights(pretrained: dict[str, torch.Tensor]
     assert model.policy.ortho_init  # SB3's orthogonal init ran, and was undone
     (extractor,) = backbone_extractors(model.policy)
     assert same_weights(extractor.backbone, pretrained)
+
+
+def test_ppo_policy_hands_the_extractor_uint8_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SB3 converts observations to float before the extractor; rlkit's PPO policy hands
+    over the stored uint8 frames (the extractor shifts them before converting), with
+    the same features, actions and values as SB3's path."""
+    model = tiny_ppo(BackbonePPOPolicy, features_extractor_kwargs={"augment": True})
+    policy = model.policy
+    (extractor,) = backbone_extractors(policy)
+    seen: list[torch.dtype] = []
+    forward = extractor.forward
+    monkeypatch.setattr(extractor, "forward", lambda obs: seen.append(obs.dtype) or forward(obs))
+    frames = torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8)
+    actions = torch.arange(8) % 4
+    policy.set_training_mode(True)
+    torch.manual_seed(3)
+    values, log_prob, _ = policy.evaluate_actions(frames, actions)
+    torch.manual_seed(3)  # the same shifts, on SB3's float copy
+    sb3 = ActorCriticPolicy.extract_features(policy, frames)
+    assert seen == [torch.uint8, torch.float32]
+    torch.manual_seed(3)
+    assert torch.equal(policy.extract_features(frames), sb3)
+    latent_pi, latent_vf = policy.mlp_extractor(sb3)
+    assert torch.equal(policy.value_net(latent_vf), values)
+    distribution = policy._get_action_dist_from_latent(latent_pi)
+    assert torch.equal(distribution.log_prob(actions), log_prob)
 
 
 def test_plain_sb3_policy_loses_pretrained_weights(pretrained: dict[str, torch.Tensor]) -> None:
