@@ -6,17 +6,20 @@ hyperparameters and step budget; only the policy differs:
 
 - ``NatureCNN``: SB3's ``"CnnPolicy"`` (Mnih et al. 2015's encoder, 512 features), the
   baseline;
-- ``rlkit <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on the default
-  backbone (``rlkit-cnn-v2``), fine-tuned ``full``, ``frozen``, ``lora``, ``adapter``
-  (bottleneck adapters at their default size) or ``scratch`` (and ``full`` with
-  random-shift augmentation, ``augment=True``);
-- ``rlkit-cnn-v1 full``: the first shipped backbone (1.4x NatureCNN's multiply-adds).
+- ``lite <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on ``rlkit-cnn-lite``,
+  the lighter shipped backbone (0.59 MMACs per 64x64 frame, a sixth of NatureCNN's),
+  fine-tuned ``full``, ``lora`` and ``full`` with random-shift augmentation
+  (``augment=True``): the target rows;
+- ``v2 <mode>``: the same on the default backbone (``rlkit-cnn-v2``, 1.2 MMACs), in
+  every fine-tuning mode (``full``, ``frozen``, ``lora``, ``adapter``: bottleneck
+  adapters at their default size, ``scratch``, ``full + shift``);
+- ``v1 full``: the first shipped backbone (1.4x NatureCNN's multiply-adds).
 
 Each measurement runs in a fresh process (``spawn``), so its peak resident memory
 (``ru_maxrss``) is its own; rows are interleaved over ``--repeat`` rounds so load on a
 shared machine hits them alike, and the median counts. Steps/s times ``model.learn``
 only, after one warm-up rollout and update (model construction and first-call costs
-excluded). Target (issue #17): ``rlkit full``, ``rlkit lora`` and ``rlkit full + shift``
+excluded). Target (issue #17): ``lite full``, ``lite lora`` and ``lite full + shift``
 >= 3x NatureCNN's training env-steps/s on CPU; the other rows are shown for reference.
 
 Three more columns say where the ratio comes from, measured in the same processes:
@@ -62,20 +65,25 @@ from rlkit.backbones import DEFAULT_BACKBONE
 
 TARGET_RATIO = 3.0
 ENV_ID = "rlkit/GridNav-v0"
+#: The lighter shipped backbone the target rows run on (issue #17, item 3).
+LITE = "rlkit-cnn-lite"
 #: Rows: label -> None for SB3's CnnPolicy, else (backbone, finetune, augment).
 ROWS: dict[str, tuple[str, str, bool] | None] = {
     "NatureCNN (SB3 CnnPolicy)": None,
-    "rlkit full": (DEFAULT_BACKBONE, "full", False),
-    "rlkit frozen": (DEFAULT_BACKBONE, "frozen", False),
-    "rlkit lora": (DEFAULT_BACKBONE, "lora", False),
-    "rlkit adapter": (DEFAULT_BACKBONE, "adapter", False),
-    "rlkit scratch": (DEFAULT_BACKBONE, "scratch", False),
-    "rlkit full + shift": (DEFAULT_BACKBONE, "full", True),
-    "rlkit-cnn-v1 full": ("rlkit-cnn-v1", "full", False),
+    "lite full": (LITE, "full", False),
+    "lite lora": (LITE, "lora", False),
+    "lite full + shift": (LITE, "full", True),
+    "v2 full": (DEFAULT_BACKBONE, "full", False),
+    "v2 frozen": (DEFAULT_BACKBONE, "frozen", False),
+    "v2 lora": (DEFAULT_BACKBONE, "lora", False),
+    "v2 adapter": (DEFAULT_BACKBONE, "adapter", False),
+    "v2 scratch": (DEFAULT_BACKBONE, "scratch", False),
+    "v2 full + shift": (DEFAULT_BACKBONE, "full", True),
+    "v1 full": ("rlkit-cnn-v1", "full", False),
 }
 BASELINE = "NatureCNN (SB3 CnnPolicy)"
 #: The rows the target applies to (issue #17 item 3); the others are for reference.
-TARGET_ROWS = frozenset({"rlkit full", "rlkit lora", "rlkit full + shift"})
+TARGET_ROWS = frozenset({"lite full", "lite lora", "lite full + shift"})
 
 
 @dataclass

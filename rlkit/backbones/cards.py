@@ -51,7 +51,7 @@ def available_backbones() -> list[str]:
     Examples
     --------
     >>> available_backbones()
-    ['rlkit-cnn-v1', 'rlkit-cnn-v2']
+    ['rlkit-cnn-lite', 'rlkit-cnn-v1', 'rlkit-cnn-v2']
     """
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt") if p.with_suffix(".json").is_file())
 

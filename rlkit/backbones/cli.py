@@ -48,6 +48,7 @@ def add_pretrain_parser(subparsers: Any) -> argparse.ArgumentParser:
         "state prediction on frames of GridNav and ArmReach; write OUT/NAME.pt, its model "
         "card OUT/NAME.json, OUT/checkpoint.pt and OUT/history.json. Without options it "
         "reproduces the shipped rlkit-cnn-v2 (about 5 minutes on 2 CPU cores); "
+        "--recipe rlkit-cnn-lite the lighter rlkit-cnn-lite (for PPO throughput on the CPU), "
         "--recipe rlkit-cnn-v1 the older, costlier rlkit-cnn-v1. "
         "Load the result with rlkit.backbones.load_backbone('OUT/NAME.pt').",
     )
@@ -58,7 +59,7 @@ def add_pretrain_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--recipe",
         default="rlkit-cnn-v2",
-        choices=["rlkit-cnn-v2", "rlkit-cnn-v1"],
+        choices=["rlkit-cnn-v2", "rlkit-cnn-lite", "rlkit-cnn-v1"],
         help="architecture and schedule of a shipped backbone (default rlkit-cnn-v2)",
     )
     parser.add_argument("--name", help="name of the weights file (default: the recipe's)")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-TARGET_ROWS = {"rlkit full", "rlkit lora", "rlkit full + shift"}
+TARGET_ROWS = {"lite full", "lite lora", "lite full + shift"}
 
 
 def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_script: Any) -> None:
@@ -21,10 +21,10 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
     assert "1 torch thread(s)" in result.stdout
     # the target covers full, LoRA and shift (issue #17); the other rows are references
     assert result.stdout.count("| PASS |") + result.stdout.count("| MISS |") == 3
-    assert result.stdout.count("| reference |") == 4
+    assert result.stdout.count("| reference |") == 7
 
     text = report.read_text()
-    assert text.startswith("# PPO training throughput") and "| rlkit adapter |" in text
+    assert text.startswith("# PPO training throughput") and "| v2 adapter |" in text
     assert "Seconds per 1,000 env steps" in text and "Bounds: env stepping" in text
     assert "- Command: `python benchmarks/train_throughput.py --quick" in text
     data = json.loads(out.read_text())
@@ -39,13 +39,16 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
     rows = {row["row"]: row for row in data["rows"]}
     assert set(rows) == {
         "NatureCNN (SB3 CnnPolicy)",
-        "rlkit full",
-        "rlkit frozen",
-        "rlkit lora",
-        "rlkit adapter",
-        "rlkit scratch",
-        "rlkit full + shift",
-        "rlkit-cnn-v1 full",
+        "lite full",
+        "lite lora",
+        "lite full + shift",
+        "v2 full",
+        "v2 frozen",
+        "v2 lora",
+        "v2 adapter",
+        "v2 scratch",
+        "v2 full + shift",
+        "v1 full",
     }
     for row in rows.values():
         assert row["steps_per_s"] > 0 and row["peak_rss_mib"] > 0
@@ -62,10 +65,13 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
     assert baseline["ratio"] == baseline["model_ratio"] == baseline["mac_ratio"] == 1.0
     # frozen trains the heads only; lora adds adapters to a frozen backbone, and the
     # bottleneck adapters (default size) fewer parameters than LoRA (default rank)
-    assert rows["rlkit frozen"]["trainable"] < rows["rlkit adapter"]["trainable"]
-    assert rows["rlkit adapter"]["trainable"] < rows["rlkit lora"]["trainable"]
-    assert rows["rlkit lora"]["trainable"] < rows["rlkit full"]["trainable"]
+    assert rows["v2 frozen"]["trainable"] < rows["v2 adapter"]["trainable"]
+    assert rows["v2 adapter"]["trainable"] < rows["v2 lora"]["trainable"]
+    assert rows["v2 lora"]["trainable"] < rows["v2 full"]["trainable"]
     # the adapters' 1x1 convolutions cost multiply-adds; LoRA's merged weight does not
-    assert rows["rlkit adapter"]["extractor_macs"] > rows["rlkit frozen"]["extractor_macs"]
+    assert rows["v2 adapter"]["extractor_macs"] > rows["v2 frozen"]["extractor_macs"]
     # a frozen backbone runs no backward pass: fewer multiply-adds per env step than full
-    assert rows["rlkit frozen"]["mac_ratio"] > rows["rlkit full"]["mac_ratio"] > 1
+    assert rows["v2 frozen"]["mac_ratio"] > rows["v2 full"]["mac_ratio"] > 1
+    # the lite backbone costs half v2's multiply-adds per frame, the same in every mode
+    assert rows["lite full"]["extractor_macs"] < 0.6 * rows["v2 full"]["extractor_macs"]
+    assert rows["lite full"]["mac_ratio"] > rows["v2 full"]["mac_ratio"]

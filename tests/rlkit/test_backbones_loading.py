@@ -24,7 +24,7 @@ from rlkit.backbones import (
 )
 from rlkit.backbones.model import sha256_of, write_card
 
-SHIPPED_NAMES = ["rlkit-cnn-v1", "rlkit-cnn-v2"]
+SHIPPED_NAMES = ["rlkit-cnn-lite", "rlkit-cnn-v1", "rlkit-cnn-v2"]
 SHIPPED = WEIGHTS_DIR / f"{DEFAULT_BACKBONE}.pt"
 CARD_KEYS = {
     "name", "format", "architecture", "input", "data", "objective", "training", "seed",

@@ -183,7 +183,7 @@ def test_cli_defaults_are_the_shipped_recipe() -> None:
     assert args.recipe == "rlkit-cnn-v2" and args.name is None and not args.resume
 
 
-@pytest.mark.parametrize("name", ["rlkit-cnn-v1", "rlkit-cnn-v2"])
+@pytest.mark.parametrize("name", ["rlkit-cnn-lite", "rlkit-cnn-v1", "rlkit-cnn-v2"])
 def test_each_shipped_backbone_has_its_recipe(name: str) -> None:
     """The recipe reproduces what the shipped card records: architecture and config."""
     card = load_card(name)
