@@ -4,15 +4,12 @@ The same PPO (stable-baselines3) on the same pixel env, ``rlkit/GridNav-v0`` wit
 ``obs="pixels"`` (64x64 RGB, a new 11x11 map every episode), with the same
 hyperparameters and step budget; only the policy differs:
 
-- ``NatureCNN``: SB3's ``"CnnPolicy"`` (Mnih et al. 2015's encoder, 512 features), the
-  baseline;
-- ``lite <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on ``rlkit-cnn-lite``,
-  the lighter shipped backbone (0.59 MMACs per 64x64 frame, a sixth of NatureCNN's),
-  fine-tuned ``full``, ``lora`` and ``full`` with random-shift augmentation
-  (``augment=True``): the target rows;
-- ``v2 <mode>``: the same on the default backbone (``rlkit-cnn-v2``, 1.2 MMACs), in
-  every fine-tuning mode (``full``, ``frozen``, ``lora``, ``adapter``: bottleneck
-  adapters at their default size, ``scratch``, ``full + shift``);
+- ``NatureCNN``: SB3's ``"CnnPolicy"`` (Mnih et al. 2015's encoder), the baseline;
+- ``lite <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on the lighter
+  ``rlkit-cnn-lite`` (0.59 MMACs per frame, a sixth of NatureCNN's), fine-tuned ``full``,
+  ``lora`` and ``full`` with random shift (``augment=True``): the target rows;
+- ``v2 <mode>``: the same on the default ``rlkit-cnn-v2`` (1.2 MMACs) in every mode
+  (``adapter``: bottleneck adapters at their default size);
 - ``v1 full``: the first shipped backbone (1.4x NatureCNN's multiply-adds).
 
 Each measurement runs in a fresh process (``spawn``), so its peak resident memory

@@ -56,7 +56,8 @@ class ConvEncoder(nn.Module):
     ``(B, features_dim)`` features.
 
     Layers: convolutions with ReLU (3x3 at strides 2, 2, 2, 1 by default, the layout of
-    ``rlkit-cnn-v1``; ``rlkit-cnn-v2`` has a 4x4 stride-4 stem), then a spatial
+    ``rlkit-cnn-v1``; ``rlkit-cnn-v2`` has a 4x4 stride-4 stem, ``rlkit-cnn-lite`` the
+    same stem and one 3x3 stride-2 convolution), then a spatial
     softmax over every channel of the last map (``2 * channels[-1]`` keypoint
     coordinates in ``[-1, 1]``) and, from a 1x1 convolution to ``layout_channels``
     channels, an adaptive average pool to ``layout_grid x layout_grid``; the two are
