@@ -140,8 +140,8 @@ class BackbonePPOPolicy(_BackbonePolicyMixin, ActorCriticPolicy):
             return self._features(obs, extractor)
         if features_extractor is not None:
             warnings.warn(
-                "Provided features_extractor will be ignored because the features extractor "
-                "is not shared.",
+                "features_extractor is ignored: this policy's actor and critic each have "
+                "an extractor of their own (share_features_extractor=False)",
                 UserWarning,
                 stacklevel=2,
             )

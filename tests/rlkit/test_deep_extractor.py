@@ -347,6 +347,21 @@ def test_ppo_policy_hands_the_extractor_uint8_frames(monkeypatch: pytest.MonkeyP
     assert torch.equal(distribution.log_prob(actions), log_prob)
 
 
+def test_ppo_policy_with_separate_extractors_matches_sb3() -> None:
+    """With ``share_features_extractor=False`` the actor and the critic each read the
+    uint8 frames through their own extractor: the same features as SB3's float path,
+    and SB3's warning when a caller names one extractor."""
+    model = tiny_ppo(BackbonePPOPolicy, share_features_extractor=False)
+    policy = model.policy
+    frames = torch.randint(0, 256, (4, 3, 64, 64), dtype=torch.uint8)
+    ours = policy.extract_features(frames)
+    sb3 = ActorCriticPolicy.extract_features(policy, frames)
+    assert isinstance(ours, tuple) and isinstance(sb3, tuple) and len(ours) == 2
+    assert all(torch.equal(a, b) for a, b in zip(ours, sb3, strict=True))
+    with pytest.warns(UserWarning, match="features_extractor is ignored"):
+        policy.extract_features(frames, policy.pi_features_extractor)
+
+
 def test_plain_sb3_policy_loses_pretrained_weights(pretrained: dict[str, torch.Tensor]) -> None:
     """The control: without rlkit's policy, SB3's orthogonal init overwrites the
     pretrained weights the extractor loaded (so the test above can fail)."""
