@@ -12,6 +12,7 @@ ConstructorError - key 'a' appears twice
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from typing import Any
 
 __all__ = ["load_yaml", "yaml_module"]
@@ -29,6 +30,7 @@ def load_yaml(text: str) -> Any:
     return yaml_module().load(text, Loader=_unique_key_loader())
 
 
+@cache  # one loader class per process, not one per file read
 def _unique_key_loader() -> type:
     yaml = yaml_module()
 
