@@ -31,6 +31,7 @@ from typing import Any, cast
 
 import gymnasium as gym
 import torch
+from stable_baselines3.common.distributions import CategoricalDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.type_aliases import PyTorchObs
@@ -149,10 +150,67 @@ class BackbonePPOPolicy(_BackbonePolicyMixin, ActorCriticPolicy):
             obs, self.vf_features_extractor
         )
 
+    # SB3 builds a torch ``Categorical`` per call, which validates its arguments and
+    # normalises the logits through lazy properties: 0.12 ms of a 0.87 ms rollout step
+    # (batch 8, rlkit-cnn-lite, one thread) against 0.02 ms for the same quantities
+    # written out. Discrete actions take the written-out path below; its samples, log
+    # probabilities and entropies are Categorical's to float rounding (the tests
+    # compare them).
+    def forward(
+        self, obs: torch.Tensor, deterministic: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if not self._plain_categorical:
+            return super().forward(obs, deterministic)
+        latent_pi, latent_vf = self._latents(obs)
+        values = self.value_net(latent_vf)
+        logits, probs = _normalised(self.action_net(latent_pi))
+        if deterministic:
+            actions = probs.argmax(dim=-1)
+        else:
+            actions = torch.multinomial(probs, 1, True).view(-1)
+        log_prob = logits.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+        return actions.reshape((-1, *self.action_space.shape)), values, log_prob  # type: ignore[misc]
+
+    def evaluate_actions(
+        self, obs: PyTorchObs, actions: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        if not self._plain_categorical:
+            return super().evaluate_actions(obs, actions)
+        latent_pi, latent_vf = self._latents(obs)
+        logits, probs = _normalised(self.action_net(latent_pi))
+        index = actions.long().unsqueeze(-1)
+        index, broadcast = torch.broadcast_tensors(index, logits)
+        log_prob = broadcast.gather(-1, index[..., :1]).squeeze(-1)
+        values = self.value_net(latent_vf)
+        finite = torch.clamp(logits, min=torch.finfo(logits.dtype).min)
+        return values, log_prob, -(finite * probs).sum(-1)
+
+    @property
+    def _plain_categorical(self) -> bool:
+        return isinstance(self.action_dist, CategoricalDistribution)
+
+    def _latents(self, obs: PyTorchObs) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.extract_features(obs)
+        if self.share_features_extractor:
+            return cast(tuple[torch.Tensor, torch.Tensor], self.mlp_extractor(features))
+        pi_features, vf_features = features
+        return (
+            self.mlp_extractor.forward_actor(pi_features),
+            self.mlp_extractor.forward_critic(vf_features),
+        )
+
     def _features(self, obs: PyTorchObs, extractor: BaseFeaturesExtractor) -> torch.Tensor:
         if isinstance(extractor, BackboneExtractor) and _boxes_only(self.observation_space):
             return cast(torch.Tensor, extractor(obs))
         return BasePolicy.extract_features(self, obs, extractor)
+
+
+def _normalised(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log-probabilities, probabilities)`` of ``logits``: what ``Categorical(logits=)``
+    holds, to float rounding, from one log-softmax (``Categorical`` subtracts a
+    logsumexp, 4x slower on a batch of 8)."""
+    log_probs = torch.log_softmax(logits, dim=-1)
+    return log_probs, log_probs.exp()
 
 
 def _boxes_only(space: gym.Space[Any]) -> bool:
