@@ -14,6 +14,7 @@ values are the same up to float rounding (tests/rlkit/test_backbones_layers.py).
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
 import torch
@@ -137,19 +138,72 @@ def random_shift(
         return frames
     n, c, h, w = frames.shape
     shifts = torch.randint(-pad, pad + 1, (n, 2), generator=generator).to(frames.device)
+    rows = (torch.arange(h, device=frames.device)[None] + shifts[:, :1]).clamp_(0, h - 1)
+    if _channels_last(frames):
+        # Frames stored (n, h, w, c), as rlkit.deep.buffers keeps PPO's rollout: shift
+        # that layout, where an output row is one run of w * c values, and hand back the
+        # same layout (the stem's convolution reads it without a reorder).
+        nhwc = frames.permute(0, 2, 3, 1)
+        starts = (torch.arange(n, device=frames.device)[:, None] * h + rows) * (w + 2 * pad)
+        starts = (starts + (pad + shifts[:, 1:])) * c
+        return (
+            _copy_runs(_pad_pixel_columns(nhwc, pad), starts, w * c)
+            .view(n, h, w, c)
+            .permute(0, 3, 1, 2)
+        )
     # Pad the columns only (rows are clamped), then copy each output row whole: every
     # window of w values of the flattened padded batch is a row of a strided view, and
     # one index_select of n*c*h rows is a copy of contiguous runs. Measured against one
     # gather with an index per pixel (the previous version, same values): 4x faster on
     # uint8 frames, and no per-pixel index tensor at all.
-    wide = w + 2 * pad
-    padded = frames.new_empty((n, c, h, wide))
-    padded[..., pad : pad + w] = frames
-    padded[..., :pad] = frames[..., :1]
-    padded[..., pad + w :] = frames[..., -1:]
-    rows = (torch.arange(h, device=frames.device)[None] + shifts[:, :1]).clamp_(0, h - 1)
     planes = torch.arange(n * c, device=frames.device).view(n, c, 1) * h
-    starts = (planes + rows[:, None, :]) * wide + (pad + shifts[:, 1]).view(n, 1, 1)
+    starts = (planes + rows[:, None, :]) * (w + 2 * pad) + (pad + shifts[:, 1]).view(n, 1, 1)
+    return _copy_runs(_pad_columns(frames, 3, pad), starts, w).view(n, c, h, w)
+
+
+def _pad_columns(frames: torch.Tensor, dim: int, pad: int) -> torch.Tensor:
+    """``frames`` padded by ``pad`` copies of its edge values on both sides of ``dim``
+    (contiguous)."""
+    w = frames.shape[dim]
+    shape = list(frames.shape)
+    shape[dim] = w + 2 * pad
+    padded = frames.new_empty(shape)
+    padded.narrow(dim, pad, w).copy_(frames)
+    padded.narrow(dim, 0, pad).copy_(frames.narrow(dim, 0, 1).expand_as(padded.narrow(dim, 0, pad)))
+    right = padded.narrow(dim, pad + w, pad)
+    right.copy_(frames.narrow(dim, w - 1, 1).expand_as(right))
+    return padded
+
+
+def _pad_pixel_columns(frames: torch.Tensor, pad: int) -> torch.Tensor:
+    """:func:`_pad_columns` of ``(n, h, w, c)`` frames along ``w``.
+
+    Copied value by value, an edge of 3-byte RGB pixels is a slow strided copy (0.37 ms
+    a side for 256 frames of 64x64 on one thread, 4x the copy of the frames). For
+    uint8 RGB with ``pad`` and ``w`` multiples of 4, each row's edge is 3 int32 words
+    per 4 pixels, ``RGBR GBRG BRGB``, built from the edge pixel with shifts: 0.12 ms a
+    side.
+    """
+    n, h, w, c = frames.shape
+    if not (frames.dtype == torch.uint8 and c == 3 and pad % 4 == 0 and w % 4 == 0):
+        return _pad_columns(frames, 2, pad)
+    if sys.byteorder != "little":  # the words below are little-endian
+        return _pad_columns(frames, 2, pad)
+    padded = frames.new_empty((n, h, w + 2 * pad, c))
+    padded[:, :, pad : pad + w] = frames
+    words = padded.view(n * h, -1).view(torch.int32)
+    pixels = frames.reshape(n * h, w * c).view(torch.int32)
+    left = pixels[:, 0] & 0xFFFFFF  # R | G << 8 | B << 16 of each row's first pixel
+    right = (pixels[:, -1] >> 8) & 0xFFFFFF  # and of its last one
+    span = 3 * pad // 4
+    for edge, rgb in ((words[:, :span], left), (words[:, -span:], right)):
+        block = torch.stack((rgb | rgb << 24, rgb >> 8 | rgb << 16, rgb >> 16 | rgb << 8), 1)
+        edge.view(n * h, pad // 4, 3).copy_(block[:, None])
+    return padded
+
+
+def _copy_runs(padded: torch.Tensor, starts: torch.Tensor, length: int) -> torch.Tensor:
+    """The runs of ``length`` values of flat ``padded`` that begin at ``starts``, as rows."""
     flat = padded.view(-1)
-    windows = flat.as_strided((flat.numel() - w + 1, w), (1, 1))
-    return windows.index_select(0, starts.view(-1)).view(n, c, h, w)
+    windows = flat.as_strided((flat.numel() - length + 1, length), (1, 1))
+    return windows.index_select(0, starts.reshape(-1))

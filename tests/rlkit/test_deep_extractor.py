@@ -275,6 +275,31 @@ def test_merged_backbone_exports_with_torch_export(frames: torch.Tensor) -> None
 # ---------------------------------------------------------------------- random shift
 
 
+@pytest.mark.parametrize(
+    ("pad", "width", "dtype"),
+    [
+        (4, 12, torch.uint8),  # the int32 edge path
+        (8, 16, torch.uint8),  # the int32 edge path, two word blocks a side
+        (3, 12, torch.uint8),  # pad not a multiple of 4: value-by-value edges
+        (4, 10, torch.uint8),  # width not a multiple of 4: value-by-value edges
+        (4, 12, torch.float32),
+    ],
+    ids=["4-uint8", "8-uint8", "3-uint8", "odd-width", "float"],
+)
+def test_random_shift_of_channels_last_frames(pad: int, width: int, dtype: torch.dtype) -> None:
+    """Frames laid out channels-last (as ChannelsLastRolloutBuffer hands them over) get
+    the same shifts as plain ones and stay channels-last."""
+    frames = (torch.rand(16, 3, 12, width) * 255).to(dtype)
+    channels_last = frames.contiguous(memory_format=torch.channels_last)
+    torch.manual_seed(2)
+    expected = random_shift(frames, pad)
+    torch.manual_seed(2)
+    shifted = random_shift(channels_last, pad)
+    assert torch.equal(shifted, expected)
+    assert shifted.is_contiguous(memory_format=torch.channels_last)
+    assert not torch.equal(shifted, frames)  # it did shift
+
+
 def test_random_shift_zero_pad_is_identity() -> None:
     frames = torch.rand(4, 3, 12, 10)
     assert random_shift(frames, 0) is frames
