@@ -16,6 +16,9 @@ The network
       (:class:`BackbonePPOPolicy`, ... by algorithm in :data:`POLICIES`), keeping
       pretrained weights through SB3's init and training the backbone at its own
       learning-rate scale; :func:`policy_snapshot`.
+    - :mod:`rlkit.deep.buffers`: :class:`ChannelsLastRolloutBuffer`, PPO's rollout with
+      image frames kept channels-last (:func:`rollout_buffer_for` picks it; the CPU's
+      convolutions read that layout without a reorder).
     - :mod:`rlkit.deep.planning`: ``ValueIterationHead``, a value iteration network on
       the frame for maps that change every episode (``BackboneExtractor(plan=...)``).
     - :mod:`rlkit.deep.keypoints`: ``KeypointHead``, positions to a fraction of a pixel
@@ -75,6 +78,7 @@ if TYPE_CHECKING:
         add_adapters,
         parameter_counts,
     )
+    from rlkit.deep.buffers import ChannelsLastRolloutBuffer, rollout_buffer_for
     from rlkit.deep.demos import Demos, collect_demos
     from rlkit.deep.distill import behaviour_cloning, dagger, distil_teacher
     from rlkit.deep.ensemble import PolicyEnsemble
@@ -114,6 +118,8 @@ _MODULES: dict[str, str] = {
     "BackbonePPOPolicy": ".policies",
     "BackboneSACPolicy": ".policies",
     "policy_snapshot": ".policies",
+    "ChannelsLastRolloutBuffer": ".buffers",
+    "rollout_buffer_for": ".buffers",
     "Demos": ".demos",
     "collect_demos": ".demos",
     "DistillResult": ".rounds",
@@ -146,6 +152,7 @@ __all__ = [
     "BackboneExtractor",
     "BackbonePPOPolicy",
     "BackboneSACPolicy",
+    "ChannelsLastRolloutBuffer",
     "ConvAdapter",
     "Demos",
     "DistillResult",
@@ -171,6 +178,7 @@ __all__ = [
     "parameter_counts",
     "policy_snapshot",
     "random_shift",
+    "rollout_buffer_for",
     "train",
     "train_ensemble",
 ]

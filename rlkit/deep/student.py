@@ -145,6 +145,7 @@ def make_student(env_id: str, options: DistillOptions) -> PPO:
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv
 
+    from rlkit.deep.buffers import rollout_buffer_for
     from rlkit.deep.policies import BackbonePPOPolicy
     from rlkit.deep.runs import quiet_logger
     from rlkit.evaluation.evaluate import make_env
@@ -176,7 +177,7 @@ def make_student(env_id: str, options: DistillOptions) -> PPO:
         seed=options.seed,
         device=options.device,
         policy_kwargs=policy_kwargs,
-        **ppo_kwargs,
+        **{**rollout_buffer_for(vec_env.observation_space), **ppo_kwargs},
     )
     # A later model.learn() (RL fine-tuning of the student) would otherwise make SB3's
     # default logger, an empty /tmp/SB3-<time> folder per call.

@@ -42,6 +42,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlkit.backbones import DEFAULT_BACKBONE, resolve_device
+from rlkit.deep.buffers import rollout_buffer_for
 from rlkit.deep.extractor import check_finetune
 from rlkit.deep.hyperparameters import (
     ALGORITHMS,
@@ -187,7 +188,10 @@ def _build_model(
     ``env_seed``; ``common``: SB3's ``device``, ``tensorboard_log`` and ``verbose``."""
     algorithm = ALGORITHMS[algo]
     if checkpoint is None:
-        return algorithm(plan.probe.policy, venv, seed=seed, **common, **plan.sb3)
+        sb3 = dict(plan.sb3)
+        if algo == "ppo" and plan.probe.backbone_policy:  # frames kept channels-last
+            sb3 = {**rollout_buffer_for(venv.observation_space), **sb3}
+        return algorithm(plan.probe.policy, venv, seed=seed, **common, **sb3)
     model = load_checkpoint(algorithm, checkpoint, env=venv, **common)
     model.set_random_seed(env_seed)
     return model

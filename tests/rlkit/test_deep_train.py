@@ -23,6 +23,7 @@ from stable_baselines3.common.utils import LinearSchedule
 import envs  # noqa: F401 - registers the rlkit/... ids
 from rlkit.agents import RandomAgent, load_agent
 from rlkit.backbones import DEFAULT_BACKBONE, load_backbone, resolve_device
+from rlkit.deep.buffers import ChannelsLastRolloutBuffer
 from rlkit.deep.policies import BackboneSACPolicy, backbone_extractors
 from rlkit.deep.trainer import (
     ALGORITHMS,
@@ -184,6 +185,9 @@ def test_save_and_load_give_the_same_actions(tmp_path: Path) -> None:
     expected, _ = result.model.predict(obs, deterministic=True)
     loaded = PPO.load(tmp_path / "model.zip", device="cpu")
     np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], expected)
+    # PPO on pixels keeps its rollout channels-last, and a loaded model does too
+    assert isinstance(result.model.rollout_buffer, ChannelsLastRolloutBuffer)
+    assert loaded.rollout_buffer_class is ChannelsLastRolloutBuffer
     agent = load_agent(tmp_path / "model.zip", gym.make(GRID, obs="pixels", **LINE))
     np.testing.assert_array_equal([int(agent.act(o)) for o in obs], expected)
     checkpoints = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
