@@ -2,9 +2,15 @@
 
 The same PPO (stable-baselines3) on the same pixel env, ``rlkit/GridNav-v0`` with
 ``obs="pixels"`` (64x64 RGB, a new 11x11 map every episode), with the same
-hyperparameters and step budget; only the policy differs:
+hyperparameters and step budget; the rlkit rows run PPO as :func:`rlkit.deep.train`
+builds it (:class:`~rlkit.deep.policies.BackbonePPOPolicy` and, for image frames,
+:class:`~rlkit.deep.buffers.ChannelsLastRolloutBuffer`), the baseline as SB3 builds it:
 
-- ``NatureCNN``: SB3's ``"CnnPolicy"`` (Mnih et al. 2015's encoder), the baseline;
+- ``NatureCNN``: SB3's ``"CnnPolicy"`` (Mnih et al. 2015's encoder) and SB3's rollout
+  buffer, the baseline;
+- ``NatureCNN + rlkit buffer``: the same policy on rlkit's channels-last rollout
+  buffer, for reference: how much of a row's ratio the buffer alone would also give
+  SB3's policy;
 - ``lite <mode>``: :class:`rlkit.deep.policies.BackbonePPOPolicy` on the lighter
   ``rlkit-cnn-lite`` (0.59 MMACs per frame, a sixth of NatureCNN's), fine-tuned ``full``,
   ``lora`` and ``full`` with random shift (``augment=True``): the target rows;
@@ -67,6 +73,7 @@ LITE = "rlkit-cnn-lite"
 #: Rows: label -> None for SB3's CnnPolicy, else (backbone, finetune, augment).
 ROWS: dict[str, tuple[str, str, bool] | None] = {
     "NatureCNN (SB3 CnnPolicy)": None,
+    "NatureCNN + rlkit buffer": None,
     "lite full": (LITE, "full", False),
     "lite lora": (LITE, "lora", False),
     "lite full + shift": (LITE, "full", True),
@@ -79,6 +86,8 @@ ROWS: dict[str, tuple[str, str, bool] | None] = {
     "v1 full": ("rlkit-cnn-v1", "full", False),
 }
 BASELINE = "NatureCNN (SB3 CnnPolicy)"
+#: The rows on SB3's own rollout buffer; every other row uses rlkit's, as train() does.
+SB3_BUFFER_ROWS = frozenset({BASELINE})
 #: The rows the target applies to (issue #17 item 3); the others are for reference.
 TARGET_ROWS = frozenset({"lite full", "lite lora", "lite full + shift"})
 
@@ -198,6 +207,7 @@ def measure(label: str, args: Args) -> dict[str, Any]:
     from stable_baselines3.common.env_util import make_vec_env
 
     import envs  # noqa: F401 - registers the rlkit/ ids
+    from rlkit.deep.buffers import rollout_buffer_for
     from rlkit.deep.policies import BackbonePPOPolicy
     from rlkit.deep.runs import quiet_logger
 
@@ -212,6 +222,8 @@ def measure(label: str, args: Args) -> dict[str, Any]:
         "seed": args.seed,
         "device": "cpu",
     }
+    if label not in SB3_BUFFER_ROWS:
+        common.update(rollout_buffer_for(vec_env.observation_space))
     mode = ROWS[label]
     if mode is None:
         model = PPO("CnnPolicy", vec_env, **common)
@@ -261,6 +273,7 @@ def measure(label: str, args: Args) -> dict[str, Any]:
         "extractor_macs": macs[0],
         "macs_per_env_step": macs[1],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rollout_buffer": type(model.rollout_buffer).__name__,
     }
 
 
@@ -303,6 +316,7 @@ def run_rows(args: Args) -> list[dict[str, Any]]:
                 "trainable": runs[0]["trainable"],
                 "extractor_macs": runs[0]["extractor_macs"],
                 "peak_rss_mib": max(s["peak_rss_mib"] for s in runs),
+                "rollout_buffer": runs[0]["rollout_buffer"],
                 "passed": median / base >= TARGET_RATIO if label in TARGET_ROWS else None,
             }
         )

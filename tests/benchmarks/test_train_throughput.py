@@ -21,7 +21,7 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
     assert "1 torch thread(s)" in result.stdout
     # the target covers full, LoRA and shift (issue #17); the other rows are references
     assert result.stdout.count("| PASS |") + result.stdout.count("| MISS |") == 3
-    assert result.stdout.count("| reference |") == 7
+    assert result.stdout.count("| reference |") == 8
 
     text = report.read_text()
     assert text.startswith("# PPO training throughput") and "| v2 adapter |" in text
@@ -39,6 +39,7 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
     rows = {row["row"]: row for row in data["rows"]}
     assert set(rows) == {
         "NatureCNN (SB3 CnnPolicy)",
+        "NatureCNN + rlkit buffer",
         "lite full",
         "lite lora",
         "lite full + shift",
@@ -61,6 +62,11 @@ def test_quick_run_measures_every_row_against_naturecnn(tmp_path: Path, run_scri
         assert all(seconds > 0 for seconds in split.values())
         assert sum(split.values()) <= 1000 / row["steps_per_s"] * 1.01  # parts of the total
         assert row["passed"] is (row["ratio"] >= 3 if row["row"] in TARGET_ROWS else None)
+        # SB3's buffer for the baseline only; every other row on rlkit's, as train() runs
+        sb3_buffer = row["row"] == "NatureCNN (SB3 CnnPolicy)"
+        assert row["rollout_buffer"] == (
+            "RolloutBuffer" if sb3_buffer else "ChannelsLastRolloutBuffer"
+        )
     baseline = rows["NatureCNN (SB3 CnnPolicy)"]
     assert baseline["ratio"] == baseline["model_ratio"] == baseline["mac_ratio"] == 1.0
     # frozen trains the heads only; lora adds adapters to a frozen backbone, and the
