@@ -178,16 +178,16 @@ def _pad_columns(frames: torch.Tensor, dim: int, pad: int) -> torch.Tensor:
 def _pad_pixel_columns(frames: torch.Tensor, pad: int) -> torch.Tensor:
     """:func:`_pad_columns` of ``(n, h, w, c)`` frames along ``w``.
 
-    Copied value by value, an edge of 3-byte RGB pixels is a slow strided copy (0.37 ms
-    a side for 256 frames of 64x64 on one thread, 4x the copy of the frames). For
+    Copied value by value, the edges of 3-byte RGB pixels are slow strided copies (256
+    frames of 64x64 on one thread: 0.37 ms a side, 4x the copy of the frames). For
     uint8 RGB with ``pad`` and ``w`` multiples of 4, each row's edge is 3 int32 words
-    per 4 pixels, ``RGBR GBRG BRGB``, built from the edge pixel with shifts: 0.12 ms a
-    side.
+    per 4 pixels, ``RGBR GBRG BRGB``, built from the edge pixel with shifts: the whole
+    padding took 0.48 ms instead of 0.87 ms.
     """
     n, h, w, c = frames.shape
-    if not (frames.dtype == torch.uint8 and c == 3 and pad % 4 == 0 and w % 4 == 0):
-        return _pad_columns(frames, 2, pad)
-    if sys.byteorder != "little":  # the words below are little-endian
+    words_fit = frames.dtype == torch.uint8 and c == 3 and pad % 4 == 0 and w % 4 == 0
+    # int32 views need 4-byte-aligned rows; the words below are little-endian
+    if not (words_fit and frames.storage_offset() % 4 == 0 and sys.byteorder == "little"):
         return _pad_columns(frames, 2, pad)
     padded = frames.new_empty((n, h, w + 2 * pad, c))
     padded[:, :, pad : pad + w] = frames

@@ -300,6 +300,17 @@ def test_random_shift_of_channels_last_frames(pad: int, width: int, dtype: torch
     assert not torch.equal(shifted, frames)  # it did shift
 
 
+def test_random_shift_of_unaligned_channels_last_frames() -> None:
+    """Channels-last frames starting at an odd byte (no int32 view): the same shifts."""
+    flat = torch.randint(0, 256, (1 + 16 * 12 * 12 * 3,), dtype=torch.uint8)
+    frames = flat[1:].view(16, 12, 12, 3).permute(0, 3, 1, 2)
+    assert frames.storage_offset() == 1
+    torch.manual_seed(3)
+    expected = random_shift(frames.contiguous(), 4)
+    torch.manual_seed(3)
+    assert torch.equal(random_shift(frames, 4), expected)
+
+
 def test_random_shift_zero_pad_is_identity() -> None:
     frames = torch.rand(4, 3, 12, 10)
     assert random_shift(frames, 0) is frames
