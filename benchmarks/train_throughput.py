@@ -61,18 +61,25 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from scripting import REPO, machine, markdown_table, parse_dataclass, write_results
+from scripting import REPO, machine, parse_dataclass, write_results
+from train_throughput_report import (
+    BASELINE,
+    TARGET_RATIO,
+    TARGET_ROWS,
+    bounds_line,
+    split_table,
+    table,
+)
 
 from rlkit.atomic import atomic_write_text
 from rlkit.backbones import DEFAULT_BACKBONE
 
-TARGET_RATIO = 3.0
 ENV_ID = "rlkit/GridNav-v0"
 #: The lighter shipped backbone the target rows run on (issue #17, item 3).
 LITE = "rlkit-cnn-lite"
 #: Rows: label -> None for SB3's CnnPolicy, else (backbone, finetune, augment).
 ROWS: dict[str, tuple[str, str, bool] | None] = {
-    "NatureCNN (SB3 CnnPolicy)": None,
+    BASELINE: None,
     "NatureCNN + rlkit buffer": None,
     "lite full": (LITE, "full", False),
     "lite lora": (LITE, "lora", False),
@@ -85,11 +92,8 @@ ROWS: dict[str, tuple[str, str, bool] | None] = {
     "v2 full + shift": (DEFAULT_BACKBONE, "full", True),
     "v1 full": ("rlkit-cnn-v1", "full", False),
 }
-BASELINE = "NatureCNN (SB3 CnnPolicy)"
 #: The rows on SB3's own rollout buffer; every other row uses rlkit's, as train() does.
 SB3_BUFFER_ROWS = frozenset({BASELINE})
-#: The rows the target applies to (issue #17 item 3); the others are for reference.
-TARGET_ROWS = frozenset({"lite full", "lite lora", "lite full + shift"})
 
 
 @dataclass
@@ -321,56 +325,6 @@ def run_rows(args: Args) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    cells = []
-    for row in rows:
-        if row["passed"] is None:
-            verdict = "baseline" if row["row"] == BASELINE else "reference"
-        else:
-            verdict = "PASS" if row["passed"] else "MISS"
-        cells.append(
-            (row["row"], f"{row['steps_per_s']:,.0f}", f"{row['ratio']:.2f}x", verdict,
-             f"{row['model_ratio']:.2f}x", f"{row['mac_ratio']:.2f}x",
-             f"{row['parameters']:,} ({row['trainable']:,})",
-             f"{row['extractor_macs'] / 1e6:.2f}", f"{row['peak_rss_mib']:.0f}")
-        )  # fmt: skip
-    header = ("policy", "train env-steps/s (median)", "vs NatureCNN",
-              f"target >= {TARGET_RATIO:g}x", "model-only update vs NatureCNN",
-              "MAC ratio (NatureCNN / row)", "parameters (trainable)",
-              "extractor MMACs/frame", "peak RSS MiB")  # fmt: skip
-    return markdown_table(header, "|---|--:|--:|:-:|--:|--:|--:|--:|--:|", cells)
-
-
-def split_table(rows: list[dict[str, Any]]) -> str:
-    """Seconds per 1,000 env steps by phase (medians over the rounds)."""
-    cells = []
-    for row in rows:
-        split = row["split_s_per_1000_steps"]
-        total = 1000 / row["steps_per_s"]
-        cells.append(
-            (row["row"], f"{split['env_stepping']:.3f}", f"{split['rollout_rest']:.3f}",
-             f"{split['updates']:.3f}", f"{total:.3f}",
-             f"{100 * split['env_stepping'] / total:.0f}%")
-        )  # fmt: skip
-    header = ("policy", "env stepping s", "rollout inference + SB3 s", "PPO updates s",
-              "total s", "env share")  # fmt: skip
-    return markdown_table(header, "|---|--:|--:|--:|--:|--:|", cells)
-
-
-def bounds_line(rows: list[dict[str, Any]]) -> str:
-    """What caps the ratio: env stepping (Amdahl) and multiply-adds."""
-    base = next(r for r in rows if r["row"] == BASELINE)
-    env = base["split_s_per_1000_steps"]["env_stepping"]
-    total = 1000 / base["steps_per_s"]
-    macs = ", ".join(f"{r['row']} {r['mac_ratio']:.2f}x" for r in rows if r["row"] in TARGET_ROWS)
-    return (
-        f"Bounds: env stepping (shared by every row) takes {env:.3f} s of NatureCNN's "
-        f"{total:.3f} s per 1,000 steps, so it alone caps the ratio at (E+M)/E = "
-        f"{total / max(env, 1e-9):.0f}x; the multiply-adds cap it at the MAC ratio "
-        f"({macs}) unless a row runs its multiply-adds faster than NatureCNN runs its own."
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

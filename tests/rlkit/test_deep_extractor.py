@@ -380,7 +380,8 @@ def test_ppo_policy_hands_the_extractor_uint8_frames(monkeypatch: pytest.MonkeyP
     latent_pi, latent_vf = policy.mlp_extractor(sb3)
     assert torch.equal(policy.value_net(latent_vf), values)
     distribution = policy._get_action_dist_from_latent(latent_pi)
-    assert torch.equal(distribution.log_prob(actions), log_prob)
+    # the policy scores actions with a log-softmax, Categorical with a logsumexp
+    assert torch.allclose(distribution.log_prob(actions), log_prob, rtol=1e-5, atol=1e-6)
 
 
 def test_ppo_policy_with_separate_extractors_matches_sb3() -> None:
