@@ -41,6 +41,8 @@ from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.type_aliases import RolloutBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
+from rlkit.deep.extractor import has_image
+
 __all__ = ["ChannelsLastRolloutBuffer", "rollout_buffer_for"]
 
 
@@ -67,12 +69,10 @@ def rollout_buffer_for(observation_space: gym.Space[Any]) -> dict[str, Any]:
     >>> rollout_buffer_for(gym.spaces.Box(-1, 1, (4,)))
     {}
     """
-    space = observation_space
-    if isinstance(space, gym.spaces.Box) and len(space.shape) == 3 and space.shape[-1] == 3:
-        space = gym.spaces.Box(0, 255, (3, *space.shape[:2]), space.dtype)
-    if _chw_image(space) is None:
-        return {}
-    return {"rollout_buffer_class": ChannelsLastRolloutBuffer}
+    # the images BackboneExtractor reads, less the Dict spaces (SB3's DictRolloutBuffer)
+    if isinstance(observation_space, gym.spaces.Box) and has_image(observation_space):
+        return {"rollout_buffer_class": ChannelsLastRolloutBuffer}
+    return {}
 
 
 class ChannelsLastRolloutBuffer(RolloutBuffer):
